@@ -1,0 +1,35 @@
+package dev.ember.runtime.api;
+
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * What a function author implements, as a CDI bean: the model it wraps is configured under
+ * {@code ember.functions.<name>.*}; the runtime owns sessions, batching, queues, timeouts, versions and metrics.
+ *
+ * @param <Q> the request body type, read from JSON
+ * @param <R> the response body type, written as JSON
+ */
+public interface InferenceFunction<Q, R> {
+
+    /** The function's name: the path segment of {@code /functions/{name}} and the key of its configuration. */
+    String name();
+
+    Class<Q> requestType();
+
+    /**
+     * Turns one request into the model's named inputs (first dimension = this request's rows) and the step that
+     * turns the matching rows of the outputs into the response. Throws {@link InvalidInputException} for bad input.
+     */
+    ModelCall<R> prepare(Q request, ModelSignature model);
+
+    /** Value used to pad an input when requests of different lengths share a batch (dimension 1 onwards). */
+    default Map<String, Number> padValues() {
+        return Map.of();
+    }
+
+    /** A request run at load time to warm the model up; empty = the runtime derives inputs from the signature. */
+    default Optional<Q> warmupRequest() {
+        return Optional.empty();
+    }
+}

@@ -1,0 +1,267 @@
+package dev.ember.runtime.batch;
+
+import dev.ember.runtime.api.EmberException;
+import dev.ember.runtime.api.InferenceFailedException;
+import dev.ember.runtime.api.InvocationTimeoutException;
+import dev.ember.runtime.api.ModelCall;
+import dev.ember.runtime.api.ModelId;
+import dev.ember.runtime.api.Tensor;
+import dev.ember.runtime.api.UnavailableException;
+import dev.ember.runtime.onnx.LoadedModel;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.DistributionSummary;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Tags;
+import io.micrometer.core.instrument.Timer;
+
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.ReentrantLock;
+
+/**
+ * The queue of one model version: bounded (a full queue answers 503 at once), drained by up to {@code concurrency}
+ * workers, each of which groups compatible waiting requests into one model run of at most {@code maxSize} rows,
+ * waiting at most {@code maxDelay} for the batch to fill. A request whose deadline passes while queued is answered
+ * 504 and never run.
+ */
+public final class DynamicBatcher {
+
+    private final ModelId id;
+    private final BatchSettings settings;
+    private final Executor workers;
+    private final ReentrantLock lock = new ReentrantLock();
+    private final Condition arrived = lock.newCondition();
+    private final ArrayDeque<Pending> queue = new ArrayDeque<>();
+    private final AtomicInteger running = new AtomicInteger();
+    private final Counter rejectedFull;
+    private final Counter rejectedTimeout;
+    private final Timer queueWait;
+    private final Timer inference;
+    private final DistributionSummary batchRows;
+
+    /** A request waiting for a model run. */
+    private record Pending(LoadedModel model, ModelCall<?> call, Map<String, Number> pads, long enqueued,
+            long deadline, CompletableFuture<Map<String, Tensor>> result) {
+    }
+
+    DynamicBatcher(ModelId id, BatchSettings settings, Executor workers, MeterRegistry registry) {
+        this.id = id;
+        this.settings = settings;
+        this.workers = workers;
+        Tags tags = Tags.of("function", id.model(), "version", String.valueOf(id.version()));
+        registry.gauge("ember.queue.depth", tags, queue, q -> size());
+        this.rejectedFull = registry.counter("ember.requests.rejected", tags.and("reason", "queue_full"));
+        this.rejectedTimeout = registry.counter("ember.requests.rejected", tags.and("reason", "timeout"));
+        this.queueWait = Timer.builder("ember.queue.wait").tags(tags).publishPercentileHistogram()
+                .minimumExpectedValue(Duration.ofNanos(100_000)).maximumExpectedValue(Duration.ofSeconds(30))
+                .register(registry);
+        this.inference = Timer.builder("ember.inference.duration").tags(tags).publishPercentileHistogram()
+                .minimumExpectedValue(Duration.ofNanos(100_000)).maximumExpectedValue(Duration.ofSeconds(30))
+                .register(registry);
+        this.batchRows = DistributionSummary.builder("ember.batch.size").tags(tags).baseUnit("rows")
+                .serviceLevelObjectives(1, 2, 4, 8, 16, 32, 64, 128).register(registry);
+    }
+
+    public ModelId id() {
+        return id;
+    }
+
+    public BatchSettings settings() {
+        return settings;
+    }
+
+    public int size() {
+        lock.lock();
+        try {
+            return queue.size();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * Queues one prepared call; the future completes with this call's rows of the outputs, or exceptionally with
+     * {@link UnavailableException} (queue full), {@link InvocationTimeoutException} or {@link InferenceFailedException}.
+     */
+    public CompletableFuture<Map<String, Tensor>> submit(LoadedModel model, ModelCall<?> call,
+            Map<String, Number> pads, long deadlineNanos) {
+        CompletableFuture<Map<String, Tensor>> result = new CompletableFuture<>();
+        lock.lock();
+        try {
+            if (queue.size() >= settings.queueSize()) {
+                rejectedFull.increment();
+                result.completeExceptionally(new UnavailableException("the queue of " + id + " is full ("
+                        + settings.queueSize() + " waiting)", Duration.ofSeconds(1)));
+                return result;
+            }
+            queue.addLast(new Pending(model, call, pads, System.nanoTime(), deadlineNanos, result));
+            arrived.signalAll();
+        } finally {
+            lock.unlock();
+        }
+        startWorker();
+        return result;
+    }
+
+    private void startWorker() {
+        while (true) {
+            int r = running.get();
+            if (r >= settings.concurrency() || size() == 0) {
+                return;
+            }
+            if (running.compareAndSet(r, r + 1)) {
+                try {
+                    workers.execute(this::drain);
+                } catch (RuntimeException e) {
+                    running.decrementAndGet();
+                    throw e;
+                }
+                return;
+            }
+        }
+    }
+
+    private void drain() {
+        try {
+            List<Pending> batch;
+            while ((batch = nextBatch()) != null) {
+                run(batch);
+            }
+        } finally {
+            running.decrementAndGet();
+        }
+        startWorker(); // a request may have arrived between the last poll and the decrement
+    }
+
+    /** The next group of compatible live requests, or null when the queue is empty. */
+    private List<Pending> nextBatch() {
+        lock.lock();
+        try {
+            Pending first = pollLive();
+            if (first == null) {
+                return null;
+            }
+            List<Pending> batch = new ArrayList<>();
+            batch.add(first);
+            long rows = first.call().rows();
+            boolean batchable = settings.maxSize() > 1 && first.model().signature().batchable()
+                    && (settings.batchDynamicallyQuantized() || !first.model().dynamicallyQuantized());
+            long fillBy = first.enqueued() + settings.maxDelay().toNanos();
+            while (batchable && rows < settings.maxSize()) {
+                rows += takeCompatible(first, batch, settings.maxSize() - rows);
+                long wait = fillBy - System.nanoTime();
+                if (rows >= settings.maxSize() || wait <= 0) {
+                    break;
+                }
+                try {
+                    arrived.awaitNanos(wait);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    break;
+                }
+            }
+            return batch;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private Pending pollLive() {
+        Pending p;
+        while ((p = queue.pollFirst()) != null) {
+            if (!expired(p)) {
+                return p;
+            }
+        }
+        return null;
+    }
+
+    private long takeCompatible(Pending first, List<Pending> batch, long room) {
+        long taken = 0;
+        for (Iterator<Pending> it = queue.iterator(); it.hasNext() && taken < room; ) {
+            Pending p = it.next();
+            if (expired(p)) {
+                it.remove();
+                continue;
+            }
+            long rows = p.call().rows();
+            if (rows <= room - taken && p.model() == first.model() && p.call().outputs().equals(first.call().outputs())
+                    && Collation.compatible(first.call().inputs(), p.call().inputs(), first.pads())) {
+                it.remove();
+                batch.add(p);
+                taken += rows;
+            }
+        }
+        return taken;
+    }
+
+    /** Completes an expired or already-answered request; true when it must not run. */
+    private boolean expired(Pending p) {
+        if (p.result().isDone()) {
+            return true;
+        }
+        if (System.nanoTime() - p.deadline() >= 0) {
+            rejectedTimeout.increment();
+            p.result().completeExceptionally(new InvocationTimeoutException(
+                    "the invocation of " + id + " timed out while queued"));
+            return true;
+        }
+        return false;
+    }
+
+    private void run(List<Pending> batch) {
+        long start = System.nanoTime();
+        batch.forEach(p -> queueWait.record(start - p.enqueued(), TimeUnit.NANOSECONDS));
+        Pending first = batch.get(0);
+        try {
+            Map<String, Tensor> outputs;
+            long[] rows = new long[batch.size()];
+            if (batch.size() == 1) {
+                rows[0] = first.call().rows();
+                outputs = first.model().run(first.call().inputs(), first.call().outputs());
+            } else {
+                List<Map<String, Tensor>> inputs = new ArrayList<>(batch.size());
+                for (int i = 0; i < batch.size(); i++) {
+                    inputs.add(batch.get(i).call().inputs());
+                    rows[i] = batch.get(i).call().rows();
+                }
+                outputs = first.model().run(Collation.stack(inputs, first.pads()), first.call().outputs());
+            }
+            inference.record(System.nanoTime() - start, TimeUnit.NANOSECONDS);
+            batchRows.record(sum(rows));
+            if (batch.size() == 1) {
+                first.result().complete(outputs);
+                return;
+            }
+            List<Map<String, Tensor>> parts = Collation.split(outputs, rows);
+            for (int i = 0; i < batch.size(); i++) {
+                batch.get(i).result().complete(parts.get(i));
+            }
+        } catch (RuntimeException e) {
+            if (batch.size() > 1) {
+                // one request's bad input must not fail its neighbours: run each alone to isolate it
+                batch.forEach(p -> run(List.of(p)));
+                return;
+            }
+            first.result().completeExceptionally(e instanceof EmberException ? e
+                    : new InferenceFailedException("model " + id + " failed: " + e.getMessage(), e));
+        }
+    }
+
+    private static long sum(long[] values) {
+        long s = 0;
+        for (long v : values) {
+            s += v;
+        }
+        return s;
+    }
+}

@@ -1,0 +1,153 @@
+package dev.ember.runtime.config;
+
+import io.quarkus.runtime.configuration.MemorySize;
+import io.smallrye.config.ConfigMapping;
+import io.smallrye.config.WithDefault;
+import io.smallrye.config.WithDefaults;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Map;
+import java.util.Optional;
+import java.util.OptionalInt;
+
+/** Everything Ember reads from configuration, under {@code ember.}. */
+@ConfigMapping(prefix = "ember")
+public interface EmberConfig {
+
+    /** Where models run: auto (CUDA when usable, else CPU with a warning), cpu, cuda or cuda:N. */
+    @WithDefault("auto")
+    String device();
+
+    Onnx onnx();
+
+    Repository repository();
+
+    Pool pool();
+
+    Management management();
+
+    Limits limits();
+
+    /** Per-function settings by function name; a repository model without Java code uses the defaults. */
+    @WithDefaults
+    Map<String, Function> functions();
+
+    interface Onnx {
+        /** Threads one operator may use; default: the CPUs this process may use (cgroup-aware). */
+        OptionalInt intraOpThreads();
+
+        /** Threads running independent operators at once; 1 runs the graph sequentially. */
+        @WithDefault("1")
+        int interOpThreads();
+
+        /** Graph optimisation level: none, basic, extended or all. */
+        @WithDefault("all")
+        String optimizationLevel();
+
+        /** Directory where each optimised model is written as {@code <model>-<version>.ort.onnx}; unset = not written. */
+        Optional<Path> optimizedModelCache();
+    }
+
+    interface Repository {
+        /** Root of the directory repository, laid out as {@code <root>/<model>/<version>/model.onnx}. */
+        Optional<Path> path();
+    }
+
+    interface Pool {
+        /** Bytes of model files kept loaded; beyond it the least recently used idle model is unloaded. Unset = no limit. */
+        Optional<MemorySize> memoryBudget();
+
+        /** Threads creating sessions, so a slow load never blocks requests to models already warm. */
+        @WithDefault("2")
+        int loadThreads();
+    }
+
+    interface Management {
+        /** Bearer token for the management write endpoints; they are off while it is unset. */
+        Optional<String> token();
+    }
+
+    interface Limits {
+        /** Elements one request tensor may declare; larger shapes are refused before anything is allocated. */
+        @WithDefault("16777216")
+        long maxTensorElements();
+
+        /** Deepest JSON nesting accepted in a request body. */
+        @WithDefault("32")
+        int maxJsonDepth();
+
+        /** Longest JSON string (characters) accepted in a request body. */
+        @WithDefault("1048576")
+        int maxStringLength();
+
+        /** Texts one embeddings request may carry. */
+        @WithDefault("2048")
+        int maxEmbeddingInputs();
+    }
+
+    interface Function {
+        /** Model of version 1: {@code classpath:<resource>} or a file path. */
+        Optional<String> model();
+
+        /** Versions by number (1, 2, ...). */
+        Map<String, Version> versions();
+
+        /** Load and warm up at start, never unload; readiness waits for it. */
+        @WithDefault("false")
+        boolean minWarm();
+
+        /** Unload a version after this long without requests; 0 = never. */
+        @WithDefault("0s")
+        Duration idleTimeout();
+
+        Batch batch();
+
+        Queue queue();
+
+        /** Longest one invocation may take, queue wait included, before it is answered 504. */
+        @WithDefault("30s")
+        Duration timeout();
+
+        /** Batches of one version running at once. */
+        @WithDefault("2")
+        int concurrency();
+    }
+
+    interface Version {
+        /** Model of this version: {@code classpath:<resource>} or a file path. */
+        Optional<String> model();
+
+        /** Expected SHA-256 of the model file (hex); a mismatch fails the version before a session is created. */
+        Optional<String> sha256();
+
+        /** Share of unpinned traffic, 0-100; all versions of a function sum to 100. */
+        OptionalInt percent();
+
+        /** Tag the {@code Ember-Tag} header selects. */
+        Optional<String> tag();
+    }
+
+    interface Batch {
+        /** Most requests' rows in one model run; 1 disables batching. */
+        @WithDefault("1")
+        int maxSize();
+
+        /** Longest a request waits for a batch to fill. */
+        @WithDefault("2ms")
+        Duration maxDelay();
+
+        /**
+         * Batch models that quantise activations at run time (DynamicQuantizeLinear): their results then depend on
+         * the rest of the batch, so they run unbatched unless this is true.
+         */
+        @WithDefault("false")
+        boolean dynamicallyQuantized();
+    }
+
+    interface Queue {
+        /** Requests waiting beyond this are answered 503 with Retry-After. */
+        @WithDefault("256")
+        int maxSize();
+    }
+}

@@ -1,0 +1,93 @@
+package dev.ember.runtime.health;
+
+import dev.ember.runtime.api.ModelId;
+import dev.ember.runtime.config.EmberConfig;
+import dev.ember.runtime.pool.ModelState;
+import dev.ember.runtime.pool.WarmPool;
+import dev.ember.runtime.repository.ModelCatalog;
+import io.quarkus.runtime.ShutdownEvent;
+import io.quarkus.runtime.StartupEvent;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Observes;
+import org.jboss.logging.Logger;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Readiness: true once the process has started, every pinned ({@code min-warm}) model version is loaded, and the
+ * process is not draining. Pinned versions start loading at start-up; other models load on demand.
+ */
+@ApplicationScoped
+public class Readiness {
+
+    private static final Logger LOG = Logger.getLogger(Readiness.class);
+
+    private final ModelCatalog catalog;
+    private final WarmPool pool;
+    private final EmberConfig config;
+    private volatile boolean started;
+    private volatile boolean draining;
+
+    Readiness(ModelCatalog catalog, WarmPool pool, EmberConfig config) {
+        this.catalog = catalog;
+        this.pool = pool;
+        this.config = config;
+    }
+
+    void onStart(@Observes StartupEvent event) {
+        for (ModelId id : pinned()) {
+            pool.acquire(id).exceptionally(e -> {
+                LOG.errorf("pinned model %s did not load: readiness stays false (%s)", id, e.getMessage());
+                return null;
+            });
+        }
+        started = true;
+    }
+
+    void onStop(@Observes ShutdownEvent event) {
+        draining = true;
+    }
+
+    /** Turns readiness false at once, before in-flight work completes. */
+    public void drain() {
+        draining = true;
+    }
+
+    public boolean draining() {
+        return draining;
+    }
+
+    /** The versions of every function with {@code min-warm=true}. */
+    public List<ModelId> pinned() {
+        List<ModelId> pinned = new ArrayList<>();
+        for (String model : catalog.models()) {
+            if (config.functions().get(model).minWarm()) {
+                catalog.versions(model).keySet().forEach(v -> pinned.add(new ModelId(model, v)));
+            }
+        }
+        return pinned;
+    }
+
+    /** Why the process is not ready, or null when it is. */
+    public String notReadyReason() {
+        if (!started) {
+            return "starting";
+        }
+        if (draining) {
+            return "draining";
+        }
+        for (ModelId id : pinned()) {
+            ModelState state = pool.state(id);
+            if (state != ModelState.WARM) {
+                return "pinned model " + id + " is " + state.name().toLowerCase()
+                        + pool.error(id).map(e -> ": " + e).orElse("");
+            }
+        }
+        return null;
+    }
+
+    public boolean ready() {
+        return notReadyReason() == null;
+    }
+}

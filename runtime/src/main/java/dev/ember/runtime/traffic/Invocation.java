@@ -1,0 +1,7 @@
+package dev.ember.runtime.traffic;
+
+import dev.ember.runtime.api.ModelId;
+
+/** A function's response and the version that really produced it. */
+public record Invocation<R>(ModelId served, R response) {
+}

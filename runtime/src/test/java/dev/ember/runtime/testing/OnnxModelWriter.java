@@ -1,0 +1,268 @@
+package dev.ember.runtime.testing;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Writes small ONNX models by encoding the protobuf wire format of onnx.proto by hand, so tests
+ * need neither a protobuf library nor committed binary models.
+ */
+public final class OnnxModelWriter {
+
+    /** ONNX element types with their TensorProto.DataType codes and byte widths (0 = variable). */
+    public enum ElementType {
+        FLOAT(1, 4), UINT8(2, 1), INT8(3, 1), UINT16(4, 2), INT16(5, 2), INT32(6, 4), INT64(7, 8),
+        STRING(8, 0), BOOL(9, 1), FLOAT16(10, 2), DOUBLE(11, 8), UINT32(12, 4), UINT64(13, 8);
+
+        public final int code;
+        public final int size;
+
+        ElementType(int code, int size) {
+            this.code = code;
+            this.size = size;
+        }
+    }
+
+    /** A node attribute; build one with {@link #ofInt}, {@link #ofFloat} or {@link #ofInts}. */
+    public static final class Attribute {
+        // AttributeProto.AttributeType codes
+        private static final int FLOAT = 1, INT = 2, INTS = 7;
+        final String name;
+        final int type;
+        final float f;
+        final long[] ints;
+
+        private Attribute(String name, int type, float f, long[] ints) {
+            this.name = name;
+            this.type = type;
+            this.f = f;
+            this.ints = ints;
+        }
+
+        public static Attribute ofInt(String name, long value) {
+            return new Attribute(name, INT, 0, new long[] {value});
+        }
+
+        public static Attribute ofFloat(String name, float value) {
+            return new Attribute(name, FLOAT, value, null);
+        }
+
+        public static Attribute ofInts(String name, long... values) {
+            return new Attribute(name, INTS, 0, values.clone());
+        }
+
+        byte[] encode() {
+            Proto p = new Proto().string(1, name);
+            switch (type) {
+                case FLOAT -> p.fixed32(2, Float.floatToIntBits(f));
+                case INT -> p.varint(3, ints[0]);
+                default -> {
+                    for (long v : ints) p.varint(8, v); // proto2 repeated: unpacked, as onnx writes it
+                }
+            }
+            return p.varint(20, type).bytes();
+        }
+    }
+
+    private final String graphName;
+    private long irVersion = 8;
+    private final Map<String, Long> opsets = new LinkedHashMap<>(Map.of("", 17L));
+    private final List<byte[]> inputs = new ArrayList<>();
+    private final List<byte[]> outputs = new ArrayList<>();
+    private final List<byte[]> nodes = new ArrayList<>();
+    private final List<byte[]> initializers = new ArrayList<>();
+
+    private OnnxModelWriter(String graphName) {
+        this.graphName = graphName;
+    }
+
+    public static OnnxModelWriter graph(String name) {
+        return new OnnxModelWriter(name);
+    }
+
+    public OnnxModelWriter irVersion(long version) {
+        irVersion = version;
+        return this;
+    }
+
+    /** Operator set version of a domain; "" is the default ONNX domain (17 unless changed). */
+    public OnnxModelWriter opset(String domain, long version) {
+        opsets.put(domain, version);
+        return this;
+    }
+
+    /** A graph input; a dim of -1 is dynamic, named "batch" in first position, "d1", "d2"... elsewhere. */
+    public OnnxModelWriter input(String name, ElementType type, long... dims) {
+        inputs.add(valueInfo(name, type, dims));
+        return this;
+    }
+
+    public OnnxModelWriter output(String name, ElementType type, long... dims) {
+        outputs.add(valueInfo(name, type, dims));
+        return this;
+    }
+
+    public OnnxModelWriter node(String opType, List<String> in, List<String> out, Attribute... attributes) {
+        Proto p = new Proto();
+        in.forEach(s -> p.string(1, s));
+        out.forEach(s -> p.string(2, s));
+        p.string(3, opType + "_" + nodes.size()).string(4, opType);
+        for (Attribute a : attributes) p.message(5, a.encode());
+        nodes.add(p.bytes());
+        return this;
+    }
+
+    /** An initializer from little-endian raw bytes; the typed overloads below all end here. */
+    public OnnxModelWriter initializer(String name, ElementType type, byte[] rawLittleEndian, long... dims) {
+        if (type == ElementType.STRING) throw new IllegalArgumentException("use initializer(String, String[], long...)");
+        if (rawLittleEndian.length != count(dims) * type.size) {
+            throw new IllegalArgumentException(name + ": " + rawLittleEndian.length + " bytes do not fit dims " + Arrays.toString(dims));
+        }
+        initializers.add(tensorHeader(name, type, dims).bytes(9, rawLittleEndian).bytes());
+        return this;
+    }
+
+    public OnnxModelWriter initializer(String name, float[] values, long... dims) {
+        ByteBuffer b = le(values.length * 4);
+        b.asFloatBuffer().put(values);
+        return initializer(name, ElementType.FLOAT, b.array(), dims);
+    }
+
+    public OnnxModelWriter initializer(String name, double[] values, long... dims) {
+        ByteBuffer b = le(values.length * 8);
+        b.asDoubleBuffer().put(values);
+        return initializer(name, ElementType.DOUBLE, b.array(), dims);
+    }
+
+    public OnnxModelWriter initializer(String name, int[] values, long... dims) {
+        ByteBuffer b = le(values.length * 4);
+        b.asIntBuffer().put(values);
+        return initializer(name, ElementType.INT32, b.array(), dims);
+    }
+
+    public OnnxModelWriter initializer(String name, long[] values, long... dims) {
+        ByteBuffer b = le(values.length * 8);
+        b.asLongBuffer().put(values);
+        return initializer(name, ElementType.INT64, b.array(), dims);
+    }
+
+    // strings have no raw_data encoding: they go in string_data
+    public OnnxModelWriter initializer(String name, String[] values, long... dims) {
+        if (values.length != count(dims)) throw new IllegalArgumentException(name + ": count does not fit dims");
+        Proto p = tensorHeader(name, ElementType.STRING, dims);
+        for (String v : values) p.string(6, v);
+        initializers.add(p.bytes());
+        return this;
+    }
+
+    public byte[] toBytes() {
+        Proto graph = new Proto();
+        nodes.forEach(n -> graph.message(1, n));
+        graph.string(2, graphName);
+        initializers.forEach(t -> graph.message(5, t));
+        inputs.forEach(v -> graph.message(11, v));
+        outputs.forEach(v -> graph.message(12, v));
+        Proto model = new Proto().varint(1, irVersion).string(2, "ember-tests");
+        model.message(7, graph.bytes());
+        opsets.forEach((domain, version) -> model.message(8, new Proto().string(1, domain).varint(2, version).bytes()));
+        return model.bytes();
+    }
+
+    public Path write(Path file) {
+        try {
+            if (file.getParent() != null) Files.createDirectories(file.getParent());
+            return Files.write(file, toBytes());
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    private static byte[] valueInfo(String name, ElementType type, long[] dims) {
+        Proto shape = new Proto();
+        for (int i = 0; i < dims.length; i++) {
+            Proto dim = new Proto();
+            if (dims[i] < 0) dim.string(2, i == 0 ? "batch" : "d" + i);
+            else dim.varint(1, dims[i]);
+            shape.message(1, dim.bytes());
+        }
+        byte[] tensorType = new Proto().varint(1, type.code).message(2, shape.bytes()).bytes();
+        byte[] typeProto = new Proto().message(1, tensorType).bytes();
+        return new Proto().string(1, name).message(2, typeProto).bytes();
+    }
+
+    private static Proto tensorHeader(String name, ElementType type, long[] dims) {
+        Proto p = new Proto();
+        for (long d : dims) p.varint(1, d);
+        return p.varint(2, type.code).string(8, name);
+    }
+
+    private static long count(long[] dims) {
+        long n = 1;
+        for (long d : dims) n *= d;
+        return n;
+    }
+
+    private static ByteBuffer le(int bytes) {
+        return ByteBuffer.allocate(bytes).order(ByteOrder.LITTLE_ENDIAN);
+    }
+
+    /** Protobuf wire format: tag = field << 3 | wire type (0 varint, 2 length-delimited, 5 fixed32). */
+    private static final class Proto {
+        private final ByteArrayOutputStream out = new ByteArrayOutputStream();
+
+        Proto varint(int field, long value) {
+            tag(field, 0);
+            raw(value);
+            return this;
+        }
+
+        Proto fixed32(int field, int bits) {
+            tag(field, 5);
+            for (int i = 0; i < 4; i++) out.write(bits >>> (8 * i));
+            return this;
+        }
+
+        Proto bytes(int field, byte[] value) {
+            tag(field, 2);
+            raw(value.length);
+            out.write(value, 0, value.length);
+            return this;
+        }
+
+        Proto string(int field, String value) {
+            return bytes(field, value.getBytes(StandardCharsets.UTF_8));
+        }
+
+        Proto message(int field, byte[] encoded) {
+            return bytes(field, encoded);
+        }
+
+        byte[] bytes() {
+            return out.toByteArray();
+        }
+
+        private void tag(int field, int wireType) {
+            raw((long) field << 3 | wireType);
+        }
+
+        // negative values take ten bytes (two's complement), as protobuf encodes int64
+        private void raw(long value) {
+            while ((value & ~0x7FL) != 0) {
+                out.write((int) (value & 0x7F) | 0x80);
+                value >>>= 7;
+            }
+            out.write((int) value);
+        }
+    }
+}

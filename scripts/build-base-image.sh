@@ -1,0 +1,125 @@
+#!/usr/bin/env bash
+# Builds Ember's JVM base image without a registry or a container daemon:
+# debootstrap a minimal Debian bookworm into an empty buildah container, install
+# openjdk-17-jre-headless (with bookworm-security updates) inside it, commit.
+#
+#   scripts/build-base-image.sh [--force]
+#
+# Result: localhost/ember-base-jre:17 (override with EMBER_BASE_IMAGE) in buildah's
+# vfs storage, which is what src/main/docker/Dockerfile.jvm takes as BASE_IMAGE.
+# Needs root, buildah and debootstrap (apt-get install buildah debootstrap) and
+# network to a Debian mirror (DEBIAN_MIRROR, DEBIAN_SECURITY_MIRROR).
+# The image runs as root on purpose: the application Dockerfiles switch to uid 185
+# after their own build steps. The user 185 is created here so that it has a
+# passwd entry (the JVM and glibc look it up) and its home is /tmp, the only
+# writable path at run time.
+set -euo pipefail
+
+IMAGE="${EMBER_BASE_IMAGE:-localhost/ember-base-jre:17}"
+SUITE=bookworm
+MIRROR="${DEBIAN_MIRROR:-http://deb.debian.org/debian}"
+SECURITY_MIRROR="${DEBIAN_SECURITY_MIRROR:-http://deb.debian.org/debian-security}"
+BUILDAH=(buildah --storage-driver "${STORAGE_DRIVER:-vfs}")
+
+force=false
+case "${1:-}" in
+  --force) force=true ;;
+  "") ;;
+  *) echo "usage: $0 [--force]" >&2; exit 2 ;;
+esac
+
+log() { printf '[build-base-image] %s\n' "$*" >&2; }
+
+for tool in buildah debootstrap; do
+  command -v "$tool" >/dev/null || { log "missing $tool (apt-get install -y buildah debootstrap)"; exit 1; }
+done
+[[ $(id -u) -eq 0 ]] || { log "must run as root (debootstrap, vfs storage)"; exit 1; }
+
+if ! $force && "${BUILDAH[@]}" inspect --type image "$IMAGE" >/dev/null 2>&1; then
+  log "$IMAGE already exists (use --force to rebuild)"
+  exit 0
+fi
+
+ctr=""
+mounted=false
+cleanup() {
+  local rc=$?
+  if [[ -n "$ctr" ]]; then
+    if $mounted; then "${BUILDAH[@]}" umount "$ctr" >/dev/null 2>&1 || true; fi
+    "${BUILDAH[@]}" rm "$ctr" >/dev/null 2>&1 || true
+  fi
+  exit "$rc"
+}
+trap cleanup EXIT
+
+start=$SECONDS
+ctr=$("${BUILDAH[@]}" from --name "ember-base-build-$$" scratch)
+rootfs=$("${BUILDAH[@]}" mount "$ctr")
+mounted=true
+
+# minbase: essential packages + apt only; the JRE comes in the next step so that it
+# gets bookworm-security's build, which debootstrap (one suite only) cannot fetch.
+log "debootstrap $SUITE from $MIRROR"
+debootstrap --variant=minbase --arch="$(dpkg --print-architecture)" "$SUITE" "$rootfs" "$MIRROR" >&2
+
+rm -f "$rootfs/etc/apt/sources.list"
+cat >"$rootfs/etc/apt/sources.list.d/debian.sources" <<EOF
+Types: deb
+URIs: $MIRROR
+Suites: $SUITE $SUITE-updates
+Components: main
+Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
+
+Types: deb
+URIs: $SECURITY_MIRROR
+Suites: $SUITE-security
+Components: main
+Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
+EOF
+# No documentation, man pages or translations in a runtime image (dpkg honours this
+# for every later install too).
+cat >"$rootfs/etc/dpkg/dpkg.cfg.d/01-ember-nodoc" <<'EOF'
+path-exclude /usr/share/doc/*
+path-include /usr/share/doc/*/copyright
+path-exclude /usr/share/man/*
+path-exclude /usr/share/info/*
+path-exclude /usr/share/locale/*
+path-exclude /usr/share/lintian/*
+EOF
+"${BUILDAH[@]}" umount "$ctr" >/dev/null
+mounted=false
+
+log "installing openjdk-17-jre-headless"
+# libstdc++6/libgcc-s1: ONNX Runtime's and the tokenizers' native libraries link them.
+"${BUILDAH[@]}" run --isolation chroot --network host --env DEBIAN_FRONTEND=noninteractive "$ctr" -- sh -euc '
+  apt-get update -qq
+  apt-get upgrade -y -qq
+  apt-get install -y -qq --no-install-recommends openjdk-17-jre-headless libstdc++6 libgcc-s1 ca-certificates
+  groupadd --system --gid 185 ember
+  useradd --system --uid 185 --gid 185 --home-dir /tmp --no-create-home --shell /usr/sbin/nologin ember
+  apt-get clean
+  # debootstrap installed its packages before the nodoc rule existed: prune them too.
+  find /usr/share/doc -type f ! -name copyright -delete
+  find /usr/share/doc -type d -empty -delete
+  rm -rf /var/lib/apt/lists/* /var/cache/debconf/*-old /var/log/* \
+         /usr/share/man/* /usr/share/info/* /usr/share/locale/* /usr/share/lintian/*
+  java -version
+' >&2
+
+# shellcheck disable=SC2016 # expanded inside the image, not here
+java_home=$("${BUILDAH[@]}" run --isolation chroot "$ctr" -- sh -c 'dirname "$(dirname "$(readlink -f /usr/bin/java)")"')
+# shellcheck disable=SC2016 # a dpkg-query format, not a shell expression
+jre_version=$("${BUILDAH[@]}" run --isolation chroot "$ctr" -- dpkg-query -W -f '${Version}' openjdk-17-jre-headless)
+
+"${BUILDAH[@]}" config \
+  --env "JAVA_HOME=$java_home" \
+  --env LANG=C.UTF-8 \
+  --cmd '["java","-version"]' \
+  --label "org.opencontainers.image.title=ember-base-jre" \
+  --label "org.opencontainers.image.description=Debian $SUITE minbase + openjdk-17-jre-headless $jre_version" \
+  --label "org.opencontainers.image.created=$(date -u +%Y-%m-%dT%H:%M:%SZ)" \
+  "$ctr"
+"${BUILDAH[@]}" commit --quiet --rm "$ctr" "$IMAGE" >/dev/null
+ctr=""
+
+log "built $IMAGE (openjdk $jre_version, JAVA_HOME $java_home) in $((SECONDS - start))s"
