@@ -171,7 +171,7 @@ public final class RolloutController {
         if (ready.isEmpty() || !"True".equals(ready.get().getStatus())) {
             throw new RolloutException("candidate " + found.candidate() + " is not Ready; refusing to promote it");
         }
-        return endWith(name, RolloutPhase.Promoted, st -> true,
+        return endByHand(name, RolloutPhase.Promoted,
                 "promoted " + found.candidate() + " by hand at step " + found.step() + "/" + found.plan().stepCount());
     }
 
@@ -205,7 +205,7 @@ public final class RolloutController {
             listener.progress(name, after.message());
             return after;
         }
-        return endWith(name, RolloutPhase.RolledBack, st -> true,
+        return endByHand(name, RolloutPhase.RolledBack,
                 "rolled back at step " + found.step() + "/" + found.plan().stepCount() + ": " + reason);
     }
 
@@ -365,15 +365,11 @@ public final class RolloutController {
     }
 
     /** promote/rollback by hand: ends the rollout whoever drives it (a running driver stops at its next check). */
-    private RolloutState endWith(String name, RolloutPhase phase, java.util.function.Predicate<RolloutState> allowed,
-                                 String message) {
+    private RolloutState endByHand(String name, RolloutPhase phase, String message) {
         Service updated = editor.edit(name, current -> {
             RolloutState st = requireState(current, name);
             if (!st.phase().active() && !(phase == RolloutPhase.Promoted && st.phase() == RolloutPhase.RolledBack)) {
                 throw new RolloutException("the rollout of " + name + " is already " + st.phase());
-            }
-            if (!allowed.test(st)) {
-                throw new RolloutException("not allowed in phase " + st.phase());
             }
             TrafficPlan traffic = new TrafficPlan(st.stable(), st.candidate());
             RolloutState ended;

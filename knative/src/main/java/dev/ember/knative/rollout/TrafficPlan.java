@@ -66,7 +66,10 @@ public final class TrafficPlan {
         if (keepCandidate) {
             traffic.add(pinned(candidate, 0, CANDIDATE_TAG));
         }
-        traffic.addAll(others(current, Set.of(STABLE_TAG, CANDIDATE_TAG)));
+        // undoing a promotion: "previous" named the revision that is stable again
+        others(current, Set.of(STABLE_TAG, CANDIDATE_TAG)).stream()
+                .filter(t -> !(PREVIOUS_TAG.equals(t.getTag()) && stable.equals(t.getRevisionName())))
+                .forEach(traffic::add);
         return traffic;
     }
 

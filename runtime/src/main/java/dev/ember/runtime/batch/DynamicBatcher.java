@@ -13,6 +13,7 @@ import io.micrometer.core.instrument.DistributionSummary;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Tags;
 import io.micrometer.core.instrument.Timer;
+import org.jboss.logging.Logger;
 
 import java.time.Duration;
 import java.util.ArrayDeque;
@@ -23,6 +24,7 @@ import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
@@ -35,6 +37,8 @@ import java.util.concurrent.locks.ReentrantLock;
  */
 public final class DynamicBatcher {
 
+    private static final Logger LOG = Logger.getLogger(DynamicBatcher.class);
+
     private final ModelId id;
     private final BatchSettings settings;
     private final Executor workers;
@@ -42,6 +46,7 @@ public final class DynamicBatcher {
     private final Condition arrived = lock.newCondition();
     private final ArrayDeque<Pending> queue = new ArrayDeque<>();
     private final AtomicInteger running = new AtomicInteger();
+    private final AtomicBoolean unbatchedLogged = new AtomicBoolean();
     private final Counter rejectedFull;
     private final Counter rejectedTimeout;
     private final Timer queueWait;
@@ -153,8 +158,7 @@ public final class DynamicBatcher {
             List<Pending> batch = new ArrayList<>();
             batch.add(first);
             long rows = first.call().rows();
-            boolean batchable = settings.maxSize() > 1 && first.model().signature().batchable()
-                    && (settings.batchDynamicallyQuantized() || !first.model().dynamicallyQuantized());
+            boolean batchable = settings.maxSize() > 1 && unbatchedReason(first.model()) == null;
             long fillBy = first.enqueued() + settings.maxDelay().toNanos();
             while (batchable && rows < settings.maxSize()) {
                 rows += takeCompatible(first, batch, settings.maxSize() - rows);
@@ -173,6 +177,22 @@ public final class DynamicBatcher {
         } finally {
             lock.unlock();
         }
+    }
+
+    /** Why this model runs one request at a time although batching is configured; null when it can batch. */
+    private String unbatchedReason(LoadedModel model) {
+        String reason = null;
+        if (!model.signature().batchable()) {
+            reason = "the first dimension of its inputs and outputs is not a dynamic batch dimension";
+        } else if (model.dynamicallyQuantized() && !settings.batchDynamicallyQuantized()) {
+            reason = "it quantises activations at run time (DynamicQuantizeLinear), so a batch would change each "
+                    + "request's result; set ember.functions." + id.model()
+                    + ".batch.dynamically-quantized=true to batch it anyway";
+        }
+        if (reason != null && unbatchedLogged.compareAndSet(false, true)) {
+            LOG.infof("model %s runs unbatched: %s", id, reason);
+        }
+        return reason;
     }
 
     private Pending pollLive() {

@@ -1,7 +1,6 @@
 package dev.ember.runtime.health;
 
 import dev.ember.runtime.api.ModelId;
-import dev.ember.runtime.config.EmberConfig;
 import dev.ember.runtime.pool.ModelState;
 import dev.ember.runtime.pool.WarmPool;
 import dev.ember.runtime.repository.ModelCatalog;
@@ -15,8 +14,9 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Readiness: true once the process has started, every pinned ({@code min-warm}) model version is loaded, and the
- * process is not draining. Pinned versions start loading at start-up; other models load on demand.
+ * Readiness: true once the process has started, every pinned ({@code min-warm}) model version is warm, and the
+ * process is not draining. Pinned versions start loading at start-up and turn warm only after their warm-up
+ * inferences, so readiness waits for the warm-up; other models load on demand.
  */
 @ApplicationScoped
 public class Readiness {
@@ -25,14 +25,12 @@ public class Readiness {
 
     private final ModelCatalog catalog;
     private final WarmPool pool;
-    private final EmberConfig config;
     private volatile boolean started;
     private volatile boolean draining;
 
-    Readiness(ModelCatalog catalog, WarmPool pool, EmberConfig config) {
+    Readiness(ModelCatalog catalog, WarmPool pool) {
         this.catalog = catalog;
         this.pool = pool;
-        this.config = config;
     }
 
     void onStart(@Observes StartupEvent event) {
@@ -62,9 +60,8 @@ public class Readiness {
     public List<ModelId> pinned() {
         List<ModelId> pinned = new ArrayList<>();
         for (String model : catalog.models()) {
-            if (config.functions().get(model).minWarm()) {
-                catalog.versions(model).keySet().forEach(v -> pinned.add(new ModelId(model, v)));
-            }
+            catalog.versions(model).keySet().stream().map(v -> new ModelId(model, v)).filter(pool::pinned)
+                    .forEach(pinned::add);
         }
         return pinned;
     }
@@ -81,6 +78,7 @@ public class Readiness {
             ModelState state = pool.state(id);
             if (state != ModelState.WARM) {
                 return "pinned model " + id + " is " + state.name().toLowerCase()
+                        + (state == ModelState.LOADING ? " (loading and warming up)" : "")
                         + pool.error(id).map(e -> ": " + e).orElse("");
             }
         }

@@ -4,6 +4,7 @@ import dev.ember.runtime.api.EmbeddingRequest;
 import dev.ember.runtime.api.InferenceFunction;
 import dev.ember.runtime.api.InvalidInputException;
 import dev.ember.runtime.api.NotFoundException;
+import dev.ember.runtime.repository.ModelCatalog;
 import dev.ember.runtime.traffic.FunctionRegistry;
 import dev.ember.runtime.traffic.VersionSelector;
 import io.smallrye.common.annotation.Blocking;
@@ -22,12 +23,14 @@ import java.util.concurrent.CompletionStage;
 public class EmbeddingsResource {
 
     private final FunctionRegistry functions;
-    private final FunctionResource invocations;
+    private final FunctionCalls calls;
     private final JsonBodies json;
+    private final ModelCatalog catalog;
 
-    EmbeddingsResource(FunctionRegistry functions, FunctionResource invocations, JsonBodies json) {
+    EmbeddingsResource(FunctionRegistry functions, FunctionCalls calls, JsonBodies json, ModelCatalog catalog) {
+        this.catalog = catalog;
         this.functions = functions;
-        this.invocations = invocations;
+        this.calls = calls;
         this.json = json;
     }
 
@@ -40,11 +43,14 @@ public class EmbeddingsResource {
         if (request.model() == null || request.model().isBlank()) {
             throw new InvalidInputException("'model' is required: the name of an embedding function");
         }
-        InferenceFunction<?, ?> function = functions.find(request.model()).orElseThrow(() ->
-                new NotFoundException("'model': there is no embedding function '" + request.model() + "'"));
-        if (function.requestType() != EmbeddingRequest.class) {
+        InferenceFunction<?, ?> function = functions.find(request.model()).orElse(null);
+        if (function == null && !catalog.contains(request.model())) {
+            throw new NotFoundException("'model': there is no function '" + request.model() + "'");
+        }
+        if (function == null || function.requestType() != EmbeddingRequest.class) {
             throw new InvalidInputException("'model': function '" + request.model() + "' is not an embedding function");
         }
-        return invocations.invoke(function.name(), VersionSelector.tagged(tag), body);
+        return calls.invoke(function.name(), VersionSelector.tagged(tag), body)
+                .thenApply(inv -> FunctionResource.ok(inv, inv.response()));
     }
 }

@@ -2,10 +2,12 @@ package dev.ember.runtime.http;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import dev.ember.runtime.api.EmberException;
+import dev.ember.runtime.api.ForbiddenException;
 import dev.ember.runtime.api.InvalidInputException;
 import dev.ember.runtime.api.InvocationTimeoutException;
 import dev.ember.runtime.api.NotFoundException;
 import dev.ember.runtime.api.PayloadTooLargeException;
+import dev.ember.runtime.api.UnauthorizedException;
 import dev.ember.runtime.api.UnavailableException;
 import jakarta.ws.rs.WebApplicationException;
 import jakarta.ws.rs.core.MediaType;
@@ -55,6 +57,15 @@ public class ErrorMapper {
         }
         if (t instanceof NotFoundException) {
             return error(404, t.getMessage());
+        }
+        if (t instanceof UnauthorizedException u) {
+            return Response.status(401).type(MediaType.APPLICATION_JSON)
+                    .header("WWW-Authenticate", u.tokenPresented() ? "Bearer realm=\"ember\", error=\"invalid_token\""
+                            : "Bearer realm=\"ember\"")
+                    .entity(Map.of("error", t.getMessage())).build();
+        }
+        if (t instanceof ForbiddenException) {
+            return error(403, t.getMessage());
         }
         if (t instanceof PayloadTooLargeException) {
             return error(413, t.getMessage());

@@ -1,34 +1,31 @@
 package dev.ember.runtime.http;
 
-import dev.ember.runtime.api.InferenceFunction;
+import com.fasterxml.jackson.databind.JsonNode;
 import dev.ember.runtime.api.NotFoundException;
-import dev.ember.runtime.protocol.TensorCalls;
 import dev.ember.runtime.repository.ModelNames;
-import dev.ember.runtime.traffic.FunctionInvoker;
-import dev.ember.runtime.traffic.FunctionRegistry;
 import dev.ember.runtime.traffic.Invocation;
+import dev.ember.runtime.traffic.TrafficBlock;
 import dev.ember.runtime.traffic.TrafficRouter;
-import dev.ember.runtime.traffic.TrafficSplit;
 import dev.ember.runtime.traffic.VersionSelector;
 import io.smallrye.common.annotation.Blocking;
 import jakarta.ws.rs.Consumes;
 import jakarta.ws.rs.GET;
 import jakarta.ws.rs.HeaderParam;
 import jakarta.ws.rs.POST;
+import jakarta.ws.rs.PUT;
 import jakarta.ws.rs.Path;
 import jakarta.ws.rs.PathParam;
 import jakarta.ws.rs.Produces;
+import jakarta.ws.rs.core.HttpHeaders;
 import jakarta.ws.rs.core.MediaType;
 import jakarta.ws.rs.core.Response;
 
-import java.util.List;
-import java.util.Map;
 import java.util.concurrent.CompletionStage;
 
 /**
  * {@code POST /functions/{f}[/versions/{v}]}: a Java function takes its own JSON request type, a plain model takes
  * an Open Inference Protocol request. {@code Ember-Tag} selects a tagged version; {@code Ember-Version} says which
- * version served.
+ * version served. {@code GET|PUT /functions/{f}/traffic} read and replace the version split (PUT is a management write).
  */
 @Path("/functions/{function}")
 @Produces(MediaType.APPLICATION_JSON)
@@ -37,19 +34,16 @@ public class FunctionResource {
     public static final String TAG_HEADER = "Ember-Tag";
     public static final String VERSION_HEADER = "Ember-Version";
 
-    private final FunctionRegistry functions;
-    private final FunctionInvoker invoker;
-    private final TensorCalls tensors;
-    private final JsonBodies json;
+    private final FunctionCalls calls;
     private final TrafficRouter router;
+    private final ManagementAuth auth;
+    private final JsonBodies json;
 
-    FunctionResource(FunctionRegistry functions, FunctionInvoker invoker, TensorCalls tensors, JsonBodies json,
-            TrafficRouter router) {
-        this.functions = functions;
-        this.invoker = invoker;
-        this.tensors = tensors;
-        this.json = json;
+    FunctionResource(FunctionCalls calls, TrafficRouter router, ManagementAuth auth, JsonBodies json) {
+        this.calls = calls;
         this.router = router;
+        this.auth = auth;
+        this.json = json;
     }
 
     @POST
@@ -71,29 +65,22 @@ public class FunctionResource {
 
     @GET
     @Path("/traffic")
-    public Map<String, List<Map<String, Object>>> traffic(@PathParam("function") String function) {
-        TrafficSplit split = router.split(function);
-        return Map.of("traffic", split.targets().stream().map(FunctionResource::target).toList());
+    public TrafficBlock traffic(@PathParam("function") String function) {
+        return TrafficBlock.of(router.split(function));
     }
 
-    private static Map<String, Object> target(TrafficSplit.Target t) {
-        return t.tag() == null ? Map.of("version", String.valueOf(t.version()), "percent", t.percent())
-                : Map.of("version", String.valueOf(t.version()), "percent", t.percent(), "tag", t.tag());
+    @PUT
+    @Path("/traffic")
+    @Consumes(MediaType.APPLICATION_JSON)
+    public TrafficBlock replaceTraffic(@PathParam("function") String function,
+            @HeaderParam(HttpHeaders.AUTHORIZATION) String authorization, byte[] body) {
+        auth.authorize(authorization);
+        router.split(function); // an unknown function is 404 before its body is judged
+        return TrafficBlock.of(router.replace(function, TrafficBlock.parse(json.read(body, JsonNode.class))));
     }
 
-    /** Invokes a function by name with the caller's JSON body; shared with the other function-facing endpoints. */
-    public CompletionStage<Response> invoke(String function, VersionSelector selector, byte[] body) {
-        return functions.find(function)
-                .map(f -> invokeJava(f, selector, body))
-                .orElseGet(() -> tensors.infer(function, selector, body)
-                        .thenApply(inv -> ok(inv, inv.response())));
-    }
-
-    private <Q, R> CompletionStage<Response> invokeJava(InferenceFunction<Q, R> f, VersionSelector selector,
-            byte[] body) {
-        Q request = json.read(body, f.requestType());
-        return invoker.invoke(f.name(), selector, signature -> f.prepare(request, signature), f.padValues())
-                .thenApply(inv -> ok(inv, json.write(inv.response())));
+    private CompletionStage<Response> invoke(String function, VersionSelector selector, byte[] body) {
+        return calls.invoke(function, selector, body).thenApply(inv -> ok(inv, inv.response()));
     }
 
     static Response ok(Invocation<?> inv, byte[] body) {

@@ -1,5 +1,6 @@
 package dev.ember.runtime.pool;
 
+import dev.ember.runtime.api.InvalidInputException;
 import dev.ember.runtime.api.ModelId;
 import dev.ember.runtime.api.NotFoundException;
 import dev.ember.runtime.api.UnavailableException;
@@ -11,175 +12,466 @@ import dev.ember.runtime.repository.ModelLoadException;
 import dev.ember.runtime.repository.ModelSource;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
+import io.quarkus.runtime.configuration.MemorySize;
 import jakarta.annotation.PreDestroy;
 import jakarta.enterprise.context.ApplicationScoped;
 import org.jboss.logging.Logger;
 
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.OptionalLong;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * The loaded model versions. The first request for an unloaded version starts its load; concurrent requests wait
- * for that same load. A version that fails to load stays failed (503, naming the cause) until it is loaded again
- * explicitly, and never affects the others.
+ * The loaded model versions and their lifecycle: unloaded -> loading -> warm -> draining -> unloaded, or failed.
+ * <ul>
+ * <li>The first request for an unloaded version starts its load; concurrent requests wait for that same load.</li>
+ * <li>A version with no request for its function's {@code idle-timeout} is unloaded by a background sweep.</li>
+ * <li>{@code min-warm} versions are pinned: warmed up before they turn warm, never unloaded.</li>
+ * <li>Before a load would take the loaded bytes past {@code ember.pool.memory-budget}, the least recently used
+ * idle unpinned versions are evicted; when that cannot make room, the load is refused with 503.</li>
+ * <li>A version that fails to load stays failed (503, naming the cause) until it is loaded again explicitly, and
+ * never affects the others.</li>
+ * </ul>
+ * Requests hold a {@link ModelLease} while they use a version; a version is idle when none is open, and a drain
+ * closes the session only after the last one is closed.
  */
 @ApplicationScoped
 public class WarmPool {
 
     private static final Logger LOG = Logger.getLogger(WarmPool.class);
+    // the first run allocates; the second runs on the allocations a real request will find
+    private static final int WARMUP_RUNS = 2;
+    private static final Duration RETRY_FAILED = Duration.ofSeconds(30);
+    private static final Duration RETRY_BUDGET = Duration.ofSeconds(1);
 
     private final ModelCatalog catalog;
     private final SessionFactory sessions;
     private final MeterRegistry registry;
+    private final EmberConfig config;
+    private final WarmUp warmUp;
+    private final OptionalLong budget;
     private final ExecutorService loader;
+    private final Optional<ScheduledExecutorService> sweeper;
     private final Map<ModelId, Slot> slots = new ConcurrentHashMap<>();
     private final AtomicInteger warm = new AtomicInteger();
+    // bytes of versions loading (reserved), warm or draining: what the budget limits
+    private final AtomicLong loadedBytes = new AtomicLong();
+    // serialises reservations so that two loads never both take the last room
+    private final Object budgetLock = new Object();
 
-    WarmPool(ModelCatalog catalog, SessionFactory sessions, MeterRegistry registry, EmberConfig config) {
+    WarmPool(ModelCatalog catalog, SessionFactory sessions, MeterRegistry registry, EmberConfig config,
+            WarmUp warmUp) {
         this.catalog = catalog;
         this.sessions = sessions;
         this.registry = registry;
-        AtomicInteger n = new AtomicInteger();
-        this.loader = Executors.newFixedThreadPool(config.pool().loadThreads(), r -> {
-            Thread t = new Thread(r, "ember-model-loader-" + n.incrementAndGet());
-            t.setDaemon(true);
-            return t;
+        this.config = config;
+        this.warmUp = warmUp;
+        this.budget = config.pool().memoryBudget().map(MemorySize::asLongValue)
+                .map(OptionalLong::of).orElse(OptionalLong.empty());
+        if (budget.isPresent() && budget.getAsLong() <= 0) {
+            throw new IllegalArgumentException("ember.pool.memory-budget must be positive; leave it unset for no limit");
+        }
+        this.loader = Executors.newFixedThreadPool(config.pool().loadThreads(), daemon("ember-model-loader-"));
+        this.sweeper = sweepPeriod(config).map(period -> {
+            ScheduledExecutorService s = Executors.newSingleThreadScheduledExecutor(daemon("ember-idle-sweeper-"));
+            s.scheduleWithFixedDelay(this::sweep, period.toNanos(), period.toNanos(), TimeUnit.NANOSECONDS);
+            return s;
         });
         registry.gauge("ember.models.warm", warm);
+        registry.gauge("ember.pool.loaded.bytes", loadedBytes);
     }
 
-    /** One version's place in the pool; the future is replaced on every (re)load. */
+    private static ThreadFactory daemon(String prefix) {
+        AtomicInteger n = new AtomicInteger();
+        return r -> {
+            Thread t = new Thread(r, prefix + n.incrementAndGet());
+            t.setDaemon(true);
+            return t;
+        };
+    }
+
+    /** A quarter of the shortest idle timeout (between 10 ms and 10 s); empty when no function has one. */
+    private static Optional<Duration> sweepPeriod(EmberConfig config) {
+        return config.functions().values().stream().map(EmberConfig.Function::idleTimeout)
+                .filter(d -> !d.isZero() && !d.isNegative()).min(Duration::compareTo)
+                .map(d -> d.dividedBy(4))
+                .map(d -> d.compareTo(Duration.ofMillis(10)) < 0 ? Duration.ofMillis(10) : d)
+                .map(d -> d.compareTo(Duration.ofSeconds(10)) > 0 ? Duration.ofSeconds(10) : d);
+    }
+
+    /** One version's place in the pool; every field is guarded by the slot's monitor. */
     private static final class Slot {
-        volatile ModelState state = ModelState.UNLOADED;
-        volatile CompletableFuture<LoadedModel> future;
-        volatile String error;
+        final ModelId id;
+        Generation current; // loading or warm; null when unloaded or failed
+        String error; // why the last load failed; null unless failed
+        final List<Generation> draining = new ArrayList<>();
+        long lastUsed = System.nanoTime();
+
+        Slot(ModelId id) {
+            this.id = id;
+        }
+
+        ModelState state() {
+            if (current != null) {
+                return current.warm ? ModelState.WARM : ModelState.LOADING;
+            }
+            if (error != null) {
+                return ModelState.FAILED;
+            }
+            return draining.isEmpty() ? ModelState.UNLOADED : ModelState.DRAINING;
+        }
     }
 
-    /** The loaded model, loading it first if needed; completes exceptionally with a typed exception. */
-    public CompletableFuture<LoadedModel> acquire(ModelId id) {
+    /** One load of a version, from its start to its session's close. */
+    private static final class Generation {
+        final CompletableFuture<LoadedModel> model = new CompletableFuture<>();
+        final CompletableFuture<Void> closed = new CompletableFuture<>();
+        int leases; // open leases, guarded by the slot
+        boolean warm; // loaded (and warmed up when pinned), guarded by the slot
+        String drainReason; // set when the drain starts, guarded by the slot
+        volatile long bytes; // reserved against the budget
+    }
+
+    /**
+     * Leases a version for one request, starting its load when it is not loaded. Throws {@link NotFoundException}
+     * for a version the catalog does not have; the lease's model fails with {@link UnavailableException} when the
+     * version failed to load or the budget has no room.
+     */
+    public ModelLease lease(ModelId id) {
         ModelSource source = catalog.find(id).orElseThrow(() -> new NotFoundException("unknown model version " + id));
-        Slot slot = slots.computeIfAbsent(id, k -> new Slot());
+        Slot slot = slots.computeIfAbsent(id, Slot::new);
         synchronized (slot) {
-            if (slot.state == ModelState.FAILED) {
-                return CompletableFuture.failedFuture(failed(id, slot.error));
+            slot.lastUsed = System.nanoTime();
+            if (slot.error != null) {
+                return new ModelLease(CompletableFuture.failedFuture(failed(id, slot.error)), false, () -> {
+                });
             }
-            if (slot.future == null || slot.state == ModelState.UNLOADED || slot.state == ModelState.DRAINING) {
-                slot.state = ModelState.LOADING;
-                slot.future = CompletableFuture.supplyAsync(() -> load(source, slot), loader);
-            }
-            return slot.future;
+            Generation gen = slot.current != null ? slot.current : startLoad(slot, source);
+            gen.leases++;
+            return new ModelLease(gen.model.copy(), !gen.warm, () -> release(slot, gen));
+        }
+    }
+
+    /** The loaded model, loading it first if needed, for a look at it (its signature) rather than a run. */
+    public CompletableFuture<LoadedModel> acquire(ModelId id) {
+        try (ModelLease lease = lease(id)) {
+            return lease.model();
         }
     }
 
     /** Loads a version now (the management API); a failed version gets a fresh attempt. */
     public CompletableFuture<LoadedModel> load(ModelId id) {
-        Slot slot = slots.get(id);
-        if (slot != null) {
-            synchronized (slot) {
-                if (slot.state == ModelState.FAILED) {
-                    slot.state = ModelState.UNLOADED;
-                    slot.error = null;
-                }
-            }
+        Slot slot = slots.computeIfAbsent(id, Slot::new);
+        synchronized (slot) {
+            slot.error = null;
         }
         return acquire(id);
     }
 
+    /**
+     * Unloads versions (the management API): each turns draining at once, new requests load it again, and its
+     * session closes after the requests holding it finish; completes when all are closed. A loading version is
+     * unloaded once its load ends; a failed one becomes unloaded. If any is pinned, none is unloaded.
+     */
+    public CompletableFuture<Void> unload(List<ModelId> ids) {
+        for (ModelId id : ids) {
+            if (pinned(id)) {
+                throw new InvalidInputException("model " + id + " is pinned (ember.functions." + id.model()
+                        + ".min-warm=true): it is never unloaded");
+            }
+        }
+        return CompletableFuture.allOf(ids.stream().map(id -> drain(id, "explicit"))
+                .toArray(CompletableFuture[]::new));
+    }
+
     public ModelState state(ModelId id) {
         Slot slot = slots.get(id);
-        return slot == null ? ModelState.UNLOADED : slot.state;
+        if (slot == null) {
+            return ModelState.UNLOADED;
+        }
+        synchronized (slot) {
+            return slot.state();
+        }
     }
 
     /** Why the version failed to load, when it did. */
     public Optional<String> error(ModelId id) {
         Slot slot = slots.get(id);
-        return slot == null ? Optional.empty() : Optional.ofNullable(slot.error);
-    }
-
-    /** The loaded model if it is warm now, without loading. */
-    public Optional<LoadedModel> ifWarm(ModelId id) {
-        Slot slot = slots.get(id);
-        if (slot == null || slot.state != ModelState.WARM) {
+        if (slot == null) {
             return Optional.empty();
         }
-        return Optional.ofNullable(slot.future.getNow(null));
+        synchronized (slot) {
+            return Optional.ofNullable(slot.error);
+        }
     }
 
-    private LoadedModel load(ModelSource source, Slot slot) {
-        ModelId id = source.id();
-        long start = System.nanoTime();
+    /** Whether the version is {@code min-warm}: loaded at start, warmed up, never unloaded. */
+    public boolean pinned(ModelId id) {
+        return config.functions().get(id.model()).minWarm();
+    }
+
+    /** Bytes of the versions loading, warm or draining: what {@code ember.pool.memory-budget} limits. */
+    public long loadedBytes() {
+        return loadedBytes.get();
+    }
+
+    private Generation startLoad(Slot slot, ModelSource source) {
+        Generation gen = new Generation();
+        slot.current = gen;
         try {
-            LoadedModel model = sessions.create(id, source.read());
+            loader.execute(() -> load(slot, source, gen));
+        } catch (RejectedExecutionException e) {
+            slot.current = null;
+            gen.model.completeExceptionally(new UnavailableException("the pool is shutting down", RETRY_BUDGET));
+        }
+        return gen;
+    }
+
+    private void release(Slot slot, Generation gen) {
+        boolean close;
+        synchronized (slot) {
+            gen.leases--;
+            slot.lastUsed = System.nanoTime();
+            close = gen.drainReason != null && gen.leases == 0;
+        }
+        if (close) {
+            close(slot, gen);
+        }
+    }
+
+    private void load(Slot slot, ModelSource source, Generation gen) {
+        ModelId id = source.id();
+        String version = String.valueOf(id.version());
+        long start = System.nanoTime();
+        LoadedModel model = null;
+        try {
+            byte[] bytes = source.read();
+            reserve(id, bytes.length, gen);
+            model = sessions.create(id, bytes);
             long elapsed = System.nanoTime() - start;
-            Timer.builder("ember.model.load.duration").tag("function", id.model())
-                    .tag("version", String.valueOf(id.version())).tag("device", model.device())
-                    .register(registry).record(Duration.ofNanos(elapsed));
-            registry.counter("ember.model.loads", "function", id.model(), "version", String.valueOf(id.version()),
-                    "outcome", "success").increment();
+            if (pinned(id)) {
+                for (int i = 0; i < WARMUP_RUNS; i++) {
+                    warmUp.run(model);
+                }
+            }
+            Timer.builder("ember.model.load.duration").tag("function", id.model()).tag("version", version)
+                    .tag("device", model.device()).register(registry).record(Duration.ofNanos(elapsed));
+            registry.counter("ember.model.loads", "function", id.model(), "version", version, "outcome", "success")
+                    .increment();
             synchronized (slot) {
-                slot.state = ModelState.WARM;
+                gen.warm = true;
                 warm.incrementAndGet();
             }
-            LOG.infof("model %s loaded on %s in %d ms (%d bytes)", id, model.device(), elapsed / 1_000_000,
-                    model.sizeBytes());
-            return model;
-        } catch (ModelLoadException | ai.onnxruntime.OrtException | RuntimeException e) {
-            String reason = e.getMessage();
-            registry.counter("ember.model.loads", "function", id.model(), "version", String.valueOf(id.version()),
-                    "outcome", "failure").increment();
+            LOG.infof("model %s loaded on %s in %d ms (%d bytes)%s", id, model.device(), elapsed / 1_000_000,
+                    model.sizeBytes(), pinned(id) ? ", warmed up" : "");
+            gen.model.complete(model);
+        } catch (UnavailableException e) {
+            // no room in the budget now: the version stays unloaded, a later request tries again
+            unreserve(gen);
+            registry.counter("ember.model.loads", "function", id.model(), "version", version, "outcome", "rejected")
+                    .increment();
             synchronized (slot) {
-                slot.state = ModelState.FAILED;
-                slot.error = reason;
+                if (slot.current == gen) {
+                    slot.current = null;
+                }
+            }
+            LOG.warnf("model %s not loaded: %s", id, e.getMessage());
+            gen.model.completeExceptionally(e);
+        } catch (ModelLoadException | ai.onnxruntime.OrtException | RuntimeException e) {
+            if (model != null) {
+                model.close();
+            }
+            unreserve(gen);
+            String reason = (model != null ? "warm-up failed: " : "") + e.getMessage();
+            registry.counter("ember.model.loads", "function", id.model(), "version", version, "outcome", "failure")
+                    .increment();
+            synchronized (slot) {
+                if (slot.current == gen) {
+                    slot.current = null;
+                    slot.error = reason;
+                }
             }
             LOG.errorf("model %s failed to load: %s", id, reason);
-            throw new CompletionException(failed(id, reason));
+            gen.model.completeExceptionally(failed(id, reason));
         }
     }
 
     private static UnavailableException failed(ModelId id, String reason) {
-        return new UnavailableException("model " + id + " is unavailable: " + reason, Duration.ofSeconds(30));
+        return new UnavailableException("model " + id + " is unavailable: " + reason, RETRY_FAILED);
     }
 
-    /** Unloads a version: new requests load it again; runs in flight finish on the old session. */
-    public boolean unload(ModelId id) {
+    /**
+     * Counts {@code size} bytes against the budget, first evicting least recently used idle unpinned versions;
+     * refuses (503) when even evicting all of them would not make room, without evicting any.
+     */
+    private void reserve(ModelId id, long size, Generation gen) throws ModelLoadException {
+        if (budget.isEmpty()) {
+            loadedBytes.addAndGet(size);
+            gen.bytes = size;
+            return;
+        }
+        long limit = budget.getAsLong();
+        if (size > limit) {
+            throw new ModelLoadException("model " + id + " needs " + size + " bytes, more than the whole "
+                    + "ember.pool.memory-budget of " + limit + " bytes");
+        }
+        synchronized (budgetLock) {
+            while (loadedBytes.get() + size > limit) {
+                List<Candidate> idle = evictable();
+                long freeable = idle.stream().mapToLong(c -> c.gen().bytes).sum();
+                if (idle.isEmpty() || loadedBytes.get() - freeable + size > limit) {
+                    throw new UnavailableException("model " + id + " needs " + size + " bytes but "
+                            + loadedBytes.get() + " of the ember.pool.memory-budget of " + limit
+                            + " bytes are held by versions in use, pinned or draining", RETRY_BUDGET);
+                }
+                Candidate victim = idle.get(0);
+                for (Candidate c : idle) {
+                    if (c.lastUsed() < victim.lastUsed()) {
+                        victim = c;
+                    }
+                }
+                evict(victim, id);
+            }
+            loadedBytes.addAndGet(size);
+            gen.bytes = size;
+        }
+    }
+
+    private void unreserve(Generation gen) {
+        long bytes = gen.bytes;
+        gen.bytes = 0;
+        loadedBytes.addAndGet(-bytes);
+    }
+
+    private record Candidate(Slot slot, Generation gen, long lastUsed) {
+    }
+
+    /** Warm versions with no open lease that are not pinned. */
+    private List<Candidate> evictable() {
+        List<Candidate> idle = new ArrayList<>();
+        for (Slot slot : slots.values()) {
+            if (pinned(slot.id)) {
+                continue;
+            }
+            synchronized (slot) {
+                Generation gen = slot.current;
+                if (gen != null && gen.warm && gen.leases == 0) {
+                    idle.add(new Candidate(slot, gen, slot.lastUsed));
+                }
+            }
+        }
+        return idle;
+    }
+
+    private void evict(Candidate victim, ModelId forId) {
+        synchronized (victim.slot()) {
+            // it may have been leased or unloaded since the snapshot: then the next round chooses again
+            if (victim.slot().current != victim.gen() || victim.gen().leases != 0) {
+                return;
+            }
+            startDrain(victim.slot(), victim.gen(), "evicted");
+        }
+        ModelId id = victim.slot().id;
+        registry.counter("ember.model.evictions", "function", id.model(), "version", String.valueOf(id.version()))
+                .increment();
+        LOG.infof("model %s evicted to make room for %s (ember.pool.memory-budget)", id, forId);
+        close(victim.slot(), victim.gen());
+    }
+
+    /** Takes the warm generation out of service; the caller holds the slot and closes it once it has no lease. */
+    private void startDrain(Slot slot, Generation gen, String reason) {
+        slot.current = null;
+        slot.draining.add(gen);
+        gen.drainReason = reason;
+        warm.decrementAndGet();
+    }
+
+    private void close(Slot slot, Generation gen) {
+        LoadedModel model = gen.model.getNow(null);
+        model.close();
+        unreserve(gen);
+        String reason;
+        synchronized (slot) {
+            slot.draining.remove(gen);
+            reason = gen.drainReason;
+        }
+        ModelId id = slot.id;
+        registry.counter("ember.model.unloads", "function", id.model(), "version", String.valueOf(id.version()),
+                "reason", reason).increment();
+        LOG.infof("model %s unloaded (%s), %d bytes released", id, reason, model.sizeBytes());
+        gen.closed.complete(null);
+    }
+
+    private CompletableFuture<Void> drain(ModelId id, String reason) {
         Slot slot = slots.get(id);
         if (slot == null) {
-            return false;
+            return CompletableFuture.completedFuture(null);
         }
-        LoadedModel model;
+        Generation gen;
         synchronized (slot) {
-            if (slot.state != ModelState.WARM) {
-                if (slot.state == ModelState.FAILED) {
-                    slot.state = ModelState.UNLOADED;
-                    slot.error = null;
-                    return true;
-                }
-                return false;
+            slot.error = null;
+            gen = slot.current;
+            if (gen == null) {
+                return CompletableFuture.allOf(slot.draining.stream().map(g -> g.closed)
+                        .toArray(CompletableFuture[]::new));
             }
-            model = slot.future.getNow(null);
-            slot.state = ModelState.UNLOADED;
-            slot.future = null;
-            warm.decrementAndGet();
+            if (!gen.warm) {
+                return gen.model.handle((m, e) -> null).thenCompose(v -> drain(id, reason));
+            }
+            startDrain(slot, gen, reason);
+            if (gen.leases > 0) {
+                LOG.infof("model %s draining: %d requests in flight", id, gen.leases);
+                return gen.closed.copy();
+            }
         }
-        if (model != null) {
-            model.close();
-            registry.counter("ember.model.unloads", "function", id.model(), "version", String.valueOf(id.version()))
-                    .increment();
-            LOG.infof("model %s unloaded", id);
+        close(slot, gen);
+        return gen.closed.copy();
+    }
+
+    /** Unloads every unpinned warm version whose function's idle timeout has passed with no lease open. */
+    private void sweep() {
+        try {
+            long now = System.nanoTime();
+            for (Slot slot : slots.values()) {
+                Duration timeout = config.functions().get(slot.id.model()).idleTimeout();
+                if (timeout.isZero() || timeout.isNegative() || pinned(slot.id)) {
+                    continue;
+                }
+                Generation idle = null;
+                synchronized (slot) {
+                    Generation gen = slot.current;
+                    if (gen != null && gen.warm && gen.leases == 0 && now - slot.lastUsed >= timeout.toNanos()) {
+                        startDrain(slot, gen, "idle");
+                        idle = gen;
+                    }
+                }
+                if (idle != null) {
+                    close(slot, idle);
+                }
+            }
+        } catch (RuntimeException e) {
+            // a failed sweep must not cancel the schedule
+            LOG.errorf(e, "idle sweep failed");
         }
-        return true;
     }
 
     @PreDestroy
     void shutdown() {
-        slots.keySet().forEach(this::unload);
+        sweeper.ifPresent(ScheduledExecutorService::shutdownNow);
+        slots.keySet().forEach(id -> drain(id, "shutdown"));
         loader.shutdownNow();
     }
 }

@@ -11,7 +11,7 @@ import dev.ember.runtime.batch.Batchers;
 import dev.ember.runtime.config.EmberConfig;
 import dev.ember.runtime.metrics.InvocationMetrics;
 import dev.ember.runtime.onnx.LoadedModel;
-import dev.ember.runtime.pool.ModelState;
+import dev.ember.runtime.pool.ModelLease;
 import dev.ember.runtime.pool.WarmPool;
 import jakarta.annotation.PreDestroy;
 import jakarta.enterprise.context.ApplicationScoped;
@@ -69,10 +69,11 @@ public class FunctionInvoker {
         long deadline = start + config.functions().get(function).timeout().toNanos();
         CompletableFuture<Invocation<R>> result = new CompletableFuture<>();
 
-        boolean cold = pool.state(id) != ModelState.WARM;
-        pool.acquire(id).thenCompose(model -> {
+        // held until this request's work is over (not merely answered), so an idle unload never closes its run
+        ModelLease lease = pool.lease(id);
+        lease.model().thenCompose(model -> {
             long loaded = System.nanoTime();
-            if (cold) {
+            if (lease.cold()) {
                 metrics.coldStart(function, version);
                 metrics.phase(function, version, "load", loaded - start);
             }
@@ -81,6 +82,7 @@ public class FunctionInvoker {
             metrics.phase(function, version, "preprocess", prepared - loaded);
             return batchers.of(id).submit(model, call, pads, deadline).thenApply(outputs -> respond(id, call, outputs));
         }).whenComplete((invocation, failure) -> {
+            lease.close();
             if (failure != null) {
                 result.completeExceptionally(unwrap(failure));
             } else {

@@ -1,0 +1,172 @@
+package dev.ember.runtime.events;
+
+import dev.ember.runtime.api.NotFoundException;
+import dev.ember.runtime.http.ErrorMapper;
+import dev.ember.runtime.http.FunctionCalls;
+import dev.ember.runtime.repository.ModelCatalog;
+import dev.ember.runtime.traffic.Invocation;
+import io.cloudevents.CloudEvent;
+import io.cloudevents.core.builder.CloudEventBuilder;
+import io.smallrye.common.annotation.Blocking;
+import io.vertx.core.http.HttpHeaders;
+import io.vertx.core.http.HttpServerRequest;
+import jakarta.ws.rs.OPTIONS;
+import jakarta.ws.rs.POST;
+import jakarta.ws.rs.Path;
+import jakarta.ws.rs.core.Context;
+import jakarta.ws.rs.core.MediaType;
+import jakarta.ws.rs.core.Response;
+import org.jboss.logging.Logger;
+
+import java.net.URI;
+import java.time.OffsetDateTime;
+import java.time.ZoneOffset;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.CompletionStage;
+
+/**
+ * {@code POST /}: the Knative Eventing sink. One CloudEvent in (binary or structured mode), its data given to the
+ * routed function through the same call path as {@code POST /functions/{f}} (so the traffic split applies), and
+ * one reply event out in the request's mode, or 202 for a route without replies. Refusals carry the data-plane
+ * acknowledgement code of their {@link RejectReason}, so a broker retries only what can succeed later.
+ */
+@Path("/")
+public class EventResource {
+
+    /** Reply extension attribute: the {@code id} of the event this reply answers. */
+    public static final String IN_REPLY_TO = "emberinreplyto";
+    /** Reply extension attribute: the function version that served the event. */
+    public static final String VERSION = "emberversion";
+
+    private static final Logger LOG = Logger.getLogger(EventResource.class);
+
+    private final EventCodec codec = new EventCodec();
+    private final EventRoutes routes;
+    private final FunctionCalls calls;
+    private final ModelCatalog catalog;
+    private final EventMetrics metrics;
+
+    EventResource(EventRoutes routes, FunctionCalls calls, ModelCatalog catalog, EventMetrics metrics) {
+        this.routes = routes;
+        this.calls = calls;
+        this.catalog = catalog;
+        this.metrics = metrics;
+    }
+
+    @POST
+    @Blocking
+    public CompletionStage<Response> receive(@Context HttpServerRequest request, byte[] body) {
+        long start = System.nanoTime();
+        EventCodec.IncomingEvent incoming;
+        try {
+            incoming = codec.decode(request.getHeader(HttpHeaders.CONTENT_TYPE), request.headers(), body);
+        } catch (RejectedEventException e) {
+            LOG.debugf("refused a request that is not a readable event: %s", e.getMessage());
+            return CompletableFuture.completedFuture(reject(EventMetrics.UNKNOWN_TYPE, e.reason, e.getMessage(),
+                    start));
+        }
+        CloudEvent event = incoming.event();
+        EventRoutes.Route route = routes.route(event.getType());
+        LOG.debugf("event id=%s source=%s type=%s (%s mode) -> function %s", event.getId(), event.getSource(),
+                event.getType(), incoming.mode(), route.function());
+
+        if (!catalog.contains(route.function())) {
+            String message = route.configured()
+                    ? "event type '" + route.type() + "' is routed to function '" + route.function()
+                            + "', which does not exist"
+                    : "no function handles event type '" + route.type() + "': route it with ember.events.routes.\""
+                            + route.type() + "\".function, or deploy a function of that name";
+            return CompletableFuture.completedFuture(rejected(event, route, RejectReason.NO_FUNCTION,
+                    ErrorMapper.error(RejectReason.NO_FUNCTION.status, message), start));
+        }
+        CompletableFuture<Invocation<byte[]>> call;
+        try {
+            call = calls.invoke(route.function(), route.selector(), EventCodec.requestBody(event, route.function()));
+        } catch (RuntimeException e) {
+            call = CompletableFuture.failedFuture(e);
+        }
+        return call.handle((invocation, failure) -> {
+            if (failure == null) {
+                try {
+                    return answer(incoming, route, invocation, start);
+                } catch (RuntimeException e) {
+                    failure = e;
+                }
+            }
+            return failed(event, route, failure, start);
+        });
+    }
+
+    /** The data-plane probe: a sender may ask which verbs the sink takes. */
+    @OPTIONS
+    public Response options() {
+        return Response.ok().header("Allow", "POST, OPTIONS").build();
+    }
+
+    private Response answer(EventCodec.IncomingEvent incoming, EventRoutes.Route route,
+            Invocation<byte[]> invocation, long start) {
+        CloudEvent event = incoming.event();
+        int version = invocation.served().version();
+        Response response;
+        if (route.reply()) {
+            CloudEventBuilder reply = CloudEventBuilder.v1()
+                    .withId(UUID.randomUUID().toString())
+                    .withSource(URI.create("/functions/" + invocation.served().model() + "/versions/" + version))
+                    .withType(route.replyType())
+                    .withTime(OffsetDateTime.now(ZoneOffset.UTC))
+                    .withExtension(IN_REPLY_TO, event.getId())
+                    .withExtension(VERSION, String.valueOf(version))
+                    .withData(MediaType.APPLICATION_JSON, invocation.response());
+            if (event.getSubject() != null) {
+                reply.withSubject(event.getSubject());
+            }
+            response = codec.encode(reply.build(), incoming.mode());
+        } else {
+            response = Response.accepted().build();
+        }
+        LOG.debugf("event id=%s source=%s answered %d by %s version %d", event.getId(), event.getSource(),
+                response.getStatus(), route.function(), version);
+        metrics.record(event.getType(), route.reply(), null, System.nanoTime() - start);
+        return response;
+    }
+
+    private Response failed(CloudEvent event, EventRoutes.Route route, Throwable failure, long start) {
+        Throwable t = failure instanceof CompletionException && failure.getCause() != null
+                ? failure.getCause() : failure;
+        if (t instanceof RejectedEventException r) {
+            return rejected(event, route, r.reason, ErrorMapper.error(r.reason.status, r.getMessage()), start);
+        }
+        if (t instanceof NotFoundException) {
+            // a pinned version or tag that is gone: retrying cannot help, so not the 404 brokers retry
+            return rejected(event, route, RejectReason.NO_FUNCTION, ErrorMapper.error(
+                    RejectReason.NO_FUNCTION.status, "event type '" + route.type() + "' cannot be handled: "
+                            + t.getMessage()), start);
+        }
+        Response response = ErrorMapper.toResponse(t);
+        RejectReason reason = switch (response.getStatus()) {
+            case 400 -> RejectReason.INVALID_DATA;
+            case 413 -> RejectReason.TOO_LARGE;
+            case 503 -> RejectReason.UNAVAILABLE;
+            case 504 -> RejectReason.TIMEOUT;
+            default -> RejectReason.FAILED;
+        };
+        return rejected(event, route, reason, response, start);
+    }
+
+    private Response rejected(CloudEvent event, EventRoutes.Route route, RejectReason reason, Response response,
+            long start) {
+        LOG.debugf("event id=%s source=%s type=%s refused %d (%s)", event.getId(), event.getSource(),
+                event.getType(), response.getStatus(), reason.tag);
+        boolean known = route.configured() || reason != RejectReason.NO_FUNCTION;
+        metrics.record(known ? event.getType() : EventMetrics.UNROUTED_TYPE, false, reason,
+                System.nanoTime() - start);
+        return response;
+    }
+
+    private Response reject(String typeTag, RejectReason reason, String message, long start) {
+        metrics.record(typeTag, false, reason, System.nanoTime() - start);
+        return ErrorMapper.error(reason.status, message);
+    }
+}

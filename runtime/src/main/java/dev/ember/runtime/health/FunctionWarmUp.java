@@ -1,0 +1,55 @@
+package dev.ember.runtime.health;
+
+import dev.ember.runtime.api.InferenceFunction;
+import dev.ember.runtime.api.ModelCall;
+import dev.ember.runtime.onnx.LoadedModel;
+import dev.ember.runtime.pool.WarmUp;
+import dev.ember.runtime.traffic.FunctionRegistry;
+import jakarta.enterprise.context.ApplicationScoped;
+import org.jboss.logging.Logger;
+
+import java.util.Optional;
+import java.util.Set;
+
+/**
+ * Warms a pinned version up with its function's own {@code warmupRequest()}, through the function's
+ * {@code prepare} and response step, so tokenisation and post-processing are exercised too; plain models, and
+ * functions that supply no request, run on sample inputs derived from the model's signature (best effort: a
+ * model those cannot feed is logged and served without a warm-up).
+ */
+@ApplicationScoped
+public class FunctionWarmUp implements WarmUp {
+
+    private static final Logger LOG = Logger.getLogger(FunctionWarmUp.class);
+
+    private final FunctionRegistry functions;
+
+    FunctionWarmUp(FunctionRegistry functions) {
+        this.functions = functions;
+    }
+
+    @Override
+    public void run(LoadedModel model) {
+        Optional<InferenceFunction<?, ?>> function = functions.find(model.id().model());
+        if (function.isPresent() && runRequest(function.get(), model)) {
+            return;
+        }
+        try {
+            model.run(WarmUp.sampleInputs(model.signature()), Set.of());
+        } catch (RuntimeException e) {
+            // sample inputs are a guess (a model may need real lengths or values): never fail a load over them
+            LOG.warnf("model %s: warm-up on sample inputs failed, it serves without a warm-up: %s", model.id(),
+                    e.getMessage());
+        }
+    }
+
+    private static <Q, R> boolean runRequest(InferenceFunction<Q, R> function, LoadedModel model) {
+        Optional<Q> request = function.warmupRequest();
+        if (request.isEmpty()) {
+            return false;
+        }
+        ModelCall<R> call = function.prepare(request.get(), model.signature());
+        call.respond().apply(model.run(call.inputs(), call.outputs()));
+        return true;
+    }
+}

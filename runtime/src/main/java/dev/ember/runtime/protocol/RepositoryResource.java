@@ -1,0 +1,143 @@
+package dev.ember.runtime.protocol;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.ember.runtime.api.InvalidInputException;
+import dev.ember.runtime.api.ModelId;
+import dev.ember.runtime.api.NotFoundException;
+import dev.ember.runtime.http.ManagementAuth;
+import dev.ember.runtime.pool.ModelState;
+import dev.ember.runtime.pool.WarmPool;
+import dev.ember.runtime.repository.ModelCatalog;
+import dev.ember.runtime.repository.ModelNames;
+import io.smallrye.common.annotation.Blocking;
+import jakarta.ws.rs.GET;
+import jakarta.ws.rs.HeaderParam;
+import jakarta.ws.rs.POST;
+import jakarta.ws.rs.Path;
+import jakarta.ws.rs.PathParam;
+import jakarta.ws.rs.Produces;
+import jakarta.ws.rs.core.HttpHeaders;
+import jakarta.ws.rs.core.MediaType;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+
+/**
+ * The model repository extension: every version and its lifecycle state, and explicit load and unload. The two
+ * writes take {@code Authorization: Bearer <ember.management.token>} and are off while no token is set. Their
+ * optional body {@code {"version": "2"}} names one version; without it they act on every version of the model.
+ */
+@Path("/v2/repository")
+@Produces(MediaType.APPLICATION_JSON)
+public class RepositoryResource {
+
+    private final ModelCatalog catalog;
+    private final WarmPool pool;
+    private final ManagementAuth auth;
+    private final ObjectMapper mapper;
+
+    RepositoryResource(ModelCatalog catalog, WarmPool pool, ManagementAuth auth, ObjectMapper mapper) {
+        this.catalog = catalog;
+        this.pool = pool;
+        this.auth = auth;
+        this.mapper = mapper;
+    }
+
+    @GET
+    @Path("/index")
+    public List<Map<String, Object>> index() {
+        List<ModelId> ids = new ArrayList<>();
+        for (String model : catalog.models()) {
+            catalog.versions(model).keySet().forEach(v -> ids.add(new ModelId(model, v)));
+        }
+        return entries(ids);
+    }
+
+    /** Loads (a version of) a model, after a rescan of the directory repository so new models can be loaded. */
+    @POST
+    @Path("/models/{model}/load")
+    @Blocking
+    public CompletionStage<List<Map<String, Object>>> load(@PathParam("model") String model,
+            @HeaderParam(HttpHeaders.AUTHORIZATION) String authorization, byte[] body) {
+        auth.authorize(authorization);
+        catalog.rescan();
+        List<ModelId> ids = versions(model, body);
+        return CompletableFuture.allOf(ids.stream().map(pool::load).toArray(CompletableFuture[]::new))
+                .thenApply(v -> entries(ids));
+    }
+
+    /** Unloads (a version of) a model once its requests in flight finish; pinned versions are refused (400). */
+    @POST
+    @Path("/models/{model}/unload")
+    @Blocking
+    public CompletionStage<List<Map<String, Object>>> unload(@PathParam("model") String model,
+            @HeaderParam(HttpHeaders.AUTHORIZATION) String authorization, byte[] body) {
+        auth.authorize(authorization);
+        List<ModelId> ids = versions(model, body);
+        return pool.unload(ids).thenApply(v -> entries(ids));
+    }
+
+    private List<Map<String, Object>> entries(List<ModelId> ids) {
+        List<Map<String, Object>> entries = new ArrayList<>(ids.size());
+        for (ModelId id : ids) {
+            ModelState state = pool.state(id);
+            Map<String, Object> entry = new LinkedHashMap<>();
+            entry.put("name", id.model());
+            entry.put("version", String.valueOf(id.version()));
+            entry.put("state", state.name().toLowerCase(Locale.ROOT));
+            if (state == ModelState.FAILED) {
+                pool.error(id).ifPresent(reason -> entry.put("reason", reason));
+            }
+            entries.add(entry);
+        }
+        return entries;
+    }
+
+    /** The version the body names, or every version of the model. */
+    private List<ModelId> versions(String model, byte[] body) {
+        if (!catalog.contains(model)) {
+            throw new NotFoundException("unknown model '" + model + "'");
+        }
+        JsonNode version = version(body);
+        if (version == null) {
+            return catalog.versions(model).keySet().stream().map(v -> new ModelId(model, v)).toList();
+        }
+        int v = ModelNames.parseVersion(version.asText());
+        if (!version.isTextual() && !version.isIntegralNumber() || v < 0) {
+            throw new InvalidInputException("'version': must be a positive integer such as \"2\", not " + version);
+        }
+        if (!catalog.versions(model).containsKey(v)) {
+            throw new NotFoundException("model '" + model + "' has no version '" + v + "'; versions: "
+                    + List.copyOf(catalog.versions(model).keySet()));
+        }
+        return List.of(new ModelId(model, v));
+    }
+
+    private JsonNode version(byte[] body) {
+        if (body == null || new String(body, StandardCharsets.UTF_8).isBlank()) {
+            return null;
+        }
+        JsonNode tree;
+        try {
+            tree = mapper.readTree(body);
+        } catch (JsonProcessingException e) {
+            throw new InvalidInputException("malformed JSON: " + e.getOriginalMessage());
+        } catch (IOException e) {
+            throw new InvalidInputException("unreadable request body: " + e.getMessage());
+        }
+        if (!tree.isObject()) {
+            throw new InvalidInputException("the body must be a JSON object such as {\"version\": \"2\"}");
+        }
+        JsonNode version = tree.get("version");
+        return version == null || version.isNull() ? null : version;
+    }
+}

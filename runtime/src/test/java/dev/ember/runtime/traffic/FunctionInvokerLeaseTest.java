@@ -1,0 +1,153 @@
+package dev.ember.runtime.traffic;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.ember.runtime.api.InvalidInputException;
+import dev.ember.runtime.api.InvocationTimeoutException;
+import dev.ember.runtime.api.ModelCall;
+import dev.ember.runtime.api.ModelId;
+import dev.ember.runtime.api.ModelSignature;
+import dev.ember.runtime.api.Tensor;
+import dev.ember.runtime.api.UnavailableException;
+import dev.ember.runtime.batch.Batchers;
+import dev.ember.runtime.metrics.InvocationMetrics;
+import dev.ember.runtime.pool.ModelState;
+import dev.ember.runtime.pool.PoolFixture;
+import dev.ember.runtime.testing.FixtureModels;
+import dev.ember.runtime.testing.TestBeans;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Every invocation holds its model version from routing until its work is over and then lets go, on every path:
+ * success, bad input, a failed load, a full queue, a timeout. A version with no holder unloads at once.
+ */
+class FunctionInvokerLeaseTest {
+
+    static final ModelId LINEAR = new ModelId("linear", 1);
+    static final ModelId SLOW = new ModelId("slow", 1);
+
+    @TempDir
+    Path root;
+    PoolFixture fixture;
+    FunctionInvoker invoker;
+
+    void start(Map<String, String> properties) {
+        fixture = new PoolFixture(root, Map.of("linear", FixtureModels.linear(),
+                "slow", FixtureModels.matmulChain(8, 512),
+                "corrupt", "not a model".getBytes(StandardCharsets.UTF_8)), properties);
+        invoker = new FunctionInvoker(new TrafficRouter(fixture.catalog, fixture.config, fixture.registry),
+                fixture.pool, TestBeans.create(Batchers.class, fixture.config, fixture.registry),
+                TestBeans.create(InvocationMetrics.class, fixture.registry), fixture.config);
+    }
+
+    @AfterEach
+    void stop() {
+        invoker.shutdown();
+        fixture.close();
+    }
+
+    static Function<ModelSignature, ModelCall<float[]>> rows(int n, int width, String output) {
+        return signature -> ModelCall.of(Map.of("x", Tensor.ofFloats(new long[] {n, width}, new float[n * width])),
+                outputs -> {
+                    float[] y = new float[(int) outputs.get(output).elementCount()];
+                    outputs.get(output).floats().get(y);
+                    return y;
+                });
+    }
+
+    /** True when the version has no open lease: an explicit unload then finishes at once. */
+    boolean released(ModelId id) {
+        CompletableFuture<Void> unloaded = fixture.pool.unload(List.of(id));
+        return unloaded.isDone() && fixture.pool.state(id) == ModelState.UNLOADED;
+    }
+
+    CompletableFuture<Invocation<float[]>> invoke(String function, Function<ModelSignature, ModelCall<float[]>> call) {
+        return invoker.invoke(function, VersionSelector.tagged(null), call, Map.of());
+    }
+
+    @Test
+    void concurrentColdInvocationsLoadOnceAndCountTheirColdStarts() throws Exception {
+        start(Map.of());
+        List<CompletableFuture<Invocation<float[]>>> calls = new ArrayList<>();
+        for (int i = 0; i < 16; i++) {
+            calls.add(invoke("linear", rows(1, 4, "y")));
+        }
+        for (CompletableFuture<Invocation<float[]>> call : calls) {
+            assertThat(call.get(30, TimeUnit.SECONDS).response()).containsExactly(FixtureModels.LINEAR_B1);
+        }
+        assertThat(fixture.count("ember.model.loads", "function", "linear")).isEqualTo(1);
+        double cold = fixture.count("ember.cold.starts", "function", "linear");
+        assertThat(cold).isBetween(1.0, 16.0);
+        invoke("linear", rows(1, 4, "y")).get(30, TimeUnit.SECONDS);
+        assertThat(fixture.count("ember.cold.starts", "function", "linear")).isEqualTo(cold);
+        assertThat(released(LINEAR)).isTrue();
+    }
+
+    @Test
+    void badInputLetsGo() throws Exception {
+        start(Map.of());
+        CompletableFuture<Invocation<float[]>> bad = invoke("linear", signature -> {
+            throw new InvalidInputException("'x': wrong");
+        });
+        assertThatThrownBy(() -> bad.get(30, TimeUnit.SECONDS)).cause().isInstanceOf(InvalidInputException.class);
+        assertThat(released(LINEAR)).isTrue();
+    }
+
+    @Test
+    void aFailedLoadLetsGo() throws Exception {
+        start(Map.of());
+        CompletableFuture<Invocation<float[]>> failed = invoke("corrupt", rows(1, 4, "y"));
+        assertThatThrownBy(() -> failed.get(30, TimeUnit.SECONDS)).cause().isInstanceOf(UnavailableException.class);
+        assertThat(released(new ModelId("corrupt", 1))).isTrue();
+    }
+
+    @Test
+    void aTimedOutInvocationHoldsItsVersionUntilItsRunEndsThenLetsGo() throws Exception {
+        start(Map.of("ember.functions.slow.timeout", "20ms"));
+        fixture.pool.acquire(SLOW).get(30, TimeUnit.SECONDS);
+        CompletableFuture<Invocation<float[]>> slow = invoke("slow", rows(512, 512, "y"));
+        assertThatThrownBy(() -> slow.get(30, TimeUnit.SECONDS)).isInstanceOf(ExecutionException.class)
+                .cause().isInstanceOf(InvocationTimeoutException.class);
+
+        // answered 504, but its run still uses the session: an unload waits for it instead of closing under it
+        CompletableFuture<Void> unloaded = fixture.pool.unload(List.of(SLOW));
+        assertThat(unloaded).isNotDone();
+        assertThat(fixture.pool.state(SLOW)).isEqualTo(ModelState.DRAINING);
+        unloaded.get(60, TimeUnit.SECONDS);
+        assertThat(fixture.pool.state(SLOW)).isEqualTo(ModelState.UNLOADED);
+    }
+
+    @Test
+    void aRequestRejectedByAFullQueueLetsGoAndTheAcceptedOnesComplete() throws Exception {
+        start(Map.of("ember.functions.slow.queue.max-size", "1", "ember.functions.slow.concurrency", "1"));
+        fixture.pool.acquire(SLOW).get(30, TimeUnit.SECONDS);
+        List<CompletableFuture<Invocation<float[]>>> calls = new ArrayList<>();
+        for (int i = 0; i < 4; i++) {
+            calls.add(invoke("slow", rows(256, 512, "y")));
+        }
+        int rejected = 0;
+        for (CompletableFuture<Invocation<float[]>> call : calls) {
+            try {
+                assertThat(call.get(60, TimeUnit.SECONDS).response()).hasSize(256 * 512);
+            } catch (ExecutionException e) {
+                assertThat(e.getCause()).isInstanceOf(UnavailableException.class).hasMessageContaining("full");
+                rejected++;
+            }
+        }
+        // the queue holds one: the second is refused unless the worker took the first already, the rest are
+        assertThat(rejected).isBetween(2, 3);
+        assertThat(released(SLOW)).isTrue();
+    }
+}
