@@ -35,7 +35,8 @@ for tool in buildah debootstrap; do
 done
 [[ $(id -u) -eq 0 ]] || { log "must run as root (debootstrap, vfs storage)"; exit 1; }
 
-if ! $force && "${BUILDAH[@]}" inspect --type image "$IMAGE" >/dev/null 2>&1; then
+previous_id=$("${BUILDAH[@]}" images --quiet --no-trunc "$IMAGE" 2>/dev/null || true)
+if ! $force && [[ -n "$previous_id" ]]; then
   log "$IMAGE already exists (use --force to rebuild)"
   exit 0
 fi
@@ -121,5 +122,9 @@ jre_version=$("${BUILDAH[@]}" run --isolation chroot "$ctr" -- dpkg-query -W -f 
   "$ctr"
 "${BUILDAH[@]}" commit --quiet --rm "$ctr" "$IMAGE" >/dev/null
 ctr=""
+# The image this one replaces is now untagged: drop it unless a container still uses it.
+if [[ -n "$previous_id" ]]; then
+  "${BUILDAH[@]}" rmi "$previous_id" >/dev/null 2>&1 || true
+fi
 
 log "built $IMAGE (openjdk $jre_version, JAVA_HOME $java_home) in $((SECONDS - start))s"

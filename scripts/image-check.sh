@@ -53,6 +53,15 @@ failure=""
 log() { printf '[image-check] %s\n' "$*"; }
 fail() { failure="$*"; exit 1; }
 
+# Waits up to $2 seconds (polling every 0.1 s) for process $1 to be gone.
+wait_gone() {
+  local pid=$1 deadline=$((SECONDS + $2))
+  while kill -0 "$pid" 2>/dev/null; do
+    ((SECONDS < deadline)) || return 1
+    sleep 0.1
+  done
+}
+
 # Wall-clock seconds with milliseconds, for start-to-ready.
 now() { date +%s.%N; }
 elapsed() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", b - a }'; }
@@ -70,8 +79,7 @@ cleanup() {
   fi
   if [[ -n "$buildah_pid" ]] && kill -0 "$buildah_pid" 2>/dev/null; then
     kill -TERM "$buildah_pid" 2>/dev/null
-    timeout 10 tail --pid="$buildah_pid" -f /dev/null
-    kill -KILL "$buildah_pid" 2>/dev/null
+    wait_gone "$buildah_pid" 10 || kill -KILL "$buildah_pid" 2>/dev/null
   fi
   if [[ -n "$ctr" ]]; then
     "${BUILDAH[@]}" umount "$ctr" >/dev/null 2>&1
@@ -293,6 +301,16 @@ numbers=$(grep -o '"embedding"[[:space:]]*:[[:space:]]*\[[^]]*\]' "$work/embed.j
   || fail "embed answer has $numbers numbers in \"embedding\", expected $EMBEDDING_SIZE: $(head -c 200 "$work/embed.json")"
 log "embed: 200 with a $numbers-element embedding in ${embed_seconds}s (first request)"
 
+# The native code must come from the image, not from a copy in /tmp.
+native_maps=$(grep -oE '/opt/ember/native/[^ ]+\.so' "/proc/$java_pid/maps" | sort -u | tr '\n' ' ')
+[[ "$native_maps" == */opt/ember/native/onnxruntime/libonnxruntime.so* ]] \
+  || fail "the JVM did not load ONNX Runtime from /opt/ember/native (mapped: ${native_maps:-none})"
+[[ "$native_maps" == */opt/ember/native/tokenizers/libtokenizers.so* ]] \
+  || fail "the JVM did not load the tokenizers from /opt/ember/native (mapped: ${native_maps:-none})"
+tmp_libs=$(find "/proc/$java_pid/root/tmp" -name '*.so*' 2>/dev/null | head -n 3 || true)
+[[ -z "$tmp_libs" ]] || fail "native libraries were extracted to /tmp: $tmp_libs"
+log "native libraries mapped from the image: $native_maps"
+
 tmp_usage=$(du -sk "/proc/$java_pid/root/tmp" 2>/dev/null | cut -f1 || echo "?")
 tmp_entries=$(find "/proc/$java_pid/root/tmp" -mindepth 1 -maxdepth 1 -printf '%f ' 2>/dev/null || true)
 log "/tmp in use by the running application: ${tmp_usage} KiB (${tmp_entries:-empty})"
@@ -300,13 +318,13 @@ log "/tmp in use by the running application: ${tmp_usage} KiB (${tmp_entries:-em
 log "sending SIGTERM to the JVM"
 t=$(now)
 kill -TERM "$java_pid"
-if ! timeout "$STOP_TIMEOUT" tail --pid="$java_pid" -f /dev/null; then
+if ! wait_gone "$java_pid" "$STOP_TIMEOUT"; then
   fail "the JVM did not exit within ${STOP_TIMEOUT}s of SIGTERM"
 fi
 stop_seconds=$(elapsed "$t" "$(now)")
 java_pid=""
 app_rc=0
-timeout 10 tail --pid="$buildah_pid" -f /dev/null || fail "buildah run did not end after the JVM exited"
+wait_gone "$buildah_pid" 10 || fail "buildah run did not end after the JVM exited"
 wait "$buildah_pid" || app_rc=$?
 buildah_pid=""
 # 143 = 128 + SIGTERM: the JVM's exit status after running its shutdown hooks.

@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # Runs inside the builder stage of Dockerfile.jvm / .gpu / .native, never at run time.
 #
-#   prepare-natives.sh LIB_MAIN_DIR OUT_DIR
+#   prepare-natives.sh [--gpu] LIB_MAIN_DIR OUT_DIR
+#
+# --gpu: the application must carry onnxruntime_gpu (mvn -Pgpu); without it, it must not
+# (a CPU image cannot load the CUDA provider, and its libraries would be dead weight).
 #
 # ONNX Runtime and DJL's tokenizers ship their native libraries inside their jars and
 # copy them out to a writable directory on first use. In a read-only container that costs
@@ -18,7 +21,9 @@ set -euo pipefail
 
 die() { echo "prepare-natives: $*" >&2; exit 1; }
 
-[[ $# -eq 2 ]] || die "usage: $0 LIB_MAIN_DIR OUT_DIR"
+gpu=false
+if [[ "${1:-}" == --gpu ]]; then gpu=true; shift; fi
+[[ $# -eq 2 ]] || die "usage: $0 [--gpu] LIB_MAIN_DIR OUT_DIR"
 lib_dir=$1
 out_dir=$2
 [[ -d "$lib_dir" ]] || die "no directory $lib_dir (is the application packaged?)"
@@ -67,6 +72,15 @@ ort_jar=$(find_jar 'com.microsoft.onnxruntime.onnxruntime*.jar')
 dir=$(unpack "$ort_jar")
 src="$dir/ai/onnxruntime/native/$ort_platform"
 [[ -f "$src/libonnxruntime.so" ]] || die "$(basename "$ort_jar") has no $ort_platform/libonnxruntime.so"
+if $gpu; then
+  [[ -f "$src/libonnxruntime_providers_cuda.so" ]] \
+    || die "$(basename "$ort_jar") has no CUDA provider: package the application with mvn -Pgpu"
+  # Ember uses the CUDA provider; TensorRT's would need TensorRT libraries the base lacks.
+  rm -f "$src/libonnxruntime_providers_tensorrt.so"
+else
+  [[ ! -f "$src/libonnxruntime_providers_cuda.so" ]] \
+    || die "$(basename "$ort_jar") is the GPU build (mvn -Pgpu): use Dockerfile.gpu"
+fi
 mv "$src"/*.so "$out_dir/onnxruntime/"
 rm -rf "$dir/ai/onnxruntime/native"
 repack "$ort_jar" "$dir"

@@ -346,13 +346,16 @@ public class CloudEventsTest {
                         "datacontenttype 'text/plain' is not JSON"),
                 Arguments.of("no data", (Supplier<Exchange>) () -> send(event(EMBED_TYPE, "").withoutData()
                         .withoutDataContentType().build(), Mode.STRUCTURED), 400, "the event has no data"),
+                Arguments.of("data that is JSON null", valid(EMBED_TYPE, "null", Mode.BINARY), 400,
+                        "the event has no data"),
                 Arguments.of("embed data failing validation", valid(EMBED_TYPE, "{\"input\": []}", Mode.BINARY),
                         400, "empty list"),
                 Arguments.of("tensor data failing validation", valid("add", "{\"inputs\": [{\"name\": \"a\","
                         + " \"shape\": [1, 3], \"datatype\": \"FP32\", \"data\": [1, 2, 3]}]}", Mode.STRUCTURED),
                         400, "b"),
-                Arguments.of("data beyond the request limits", valid(EMBED_TYPE, "{\"input\": \""
-                        + "x".repeat(EventsProfile.MAX_STRING + 1) + "\"}", Mode.BINARY), 413, "max-string-length"),
+                Arguments.of("data beyond the request limits", valid("add", "{\"inputs\": [{\"name\": \"a\","
+                        + " \"shape\": [10000000, 3], \"datatype\": \"FP32\", \"data\": [1]}]}", Mode.BINARY), 413,
+                        "max-tensor-elements"),
                 Arguments.of("batched mode", structured("application/cloudevents-batch+json", "[]"), 415,
                         "batched content mode"),
                 Arguments.of("structured format other than JSON", structured("application/cloudevents+xml",

@@ -21,7 +21,6 @@ public class EventsProfile implements QuarkusTestProfile {
     static final String LINEAR_V9 = "dev.ember.test.linear.v9";
     static final String GONE = "dev.ember.test.gone";
     static final String SLOW = "dev.ember.test.slow";
-    static final int MAX_STRING = 1000;
 
     @Override
     public Map<String, String> getConfigOverrides() {
@@ -38,7 +37,6 @@ public class EventsProfile implements QuarkusTestProfile {
                 Map.entry("ember.functions.linear.versions.1.percent", "50"),
                 Map.entry("ember.functions.linear.versions.2.percent", "50"),
                 Map.entry("ember.functions.scale_int64.timeout", "0s"),
-                Map.entry("ember.limits.max-string-length", String.valueOf(MAX_STRING)),
                 Map.entry("quarkus.http.test-port", "0"));
     }
 

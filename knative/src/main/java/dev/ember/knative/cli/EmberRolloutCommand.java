@@ -1,5 +1,7 @@
 package dev.ember.knative.cli;
 
+import dev.ember.knative.metrics.PrometheusException;
+import dev.ember.knative.metrics.RevisionMetrics;
 import dev.ember.knative.rollout.Pacer;
 import dev.ember.knative.rollout.RolloutException;
 import io.fabric8.kubernetes.client.KubernetesClient;
@@ -39,6 +41,11 @@ public final class EmberRolloutCommand {
             description = "kubeconfig context to use (default: the current context, or in-cluster configuration).")
     String context;
 
+    /** For commands that only read or write the Service (status, promote, rollback): they never query metrics. */
+    static final RevisionMetrics NO_METRICS = (service, revision, window) -> {
+        throw new PrometheusException("this command does not read metrics");
+    };
+
     final KubernetesClientSource clients;
     final Pacer pacer;
 
@@ -56,14 +63,22 @@ public final class EmberRolloutCommand {
         cl.setExecutionExceptionHandler((e, commandLine, parseResult) -> {
             PrintWriter err = commandLine.getErr();
             if (e instanceof RolloutException || e instanceof KubernetesClientException) {
-                err.println("error: " + e.getMessage());
+                Throwable root = e;
+                while (root.getCause() != null && root.getCause() != root) {
+                    root = root.getCause();
+                }
+                // fabric8's own message names the operation; the root cause says why (DNS, TLS, 403...)
+                err.println("error: " + e.getMessage()
+                        + (root != e && root.getMessage() != null ? " (" + root.getMessage() + ")" : ""));
                 return ExitCodes.ERROR;
             }
             if (e instanceof IllegalArgumentException) {
                 err.println("error: " + e.getMessage());
                 return ExitCodes.USAGE;
             }
-            throw e;
+            // anything else is unexpected: show where, but never exit with 1, which means "rolled back"
+            e.printStackTrace(err);
+            return ExitCodes.ERROR;
         });
         return cl;
     }

@@ -14,9 +14,9 @@ import picocli.CommandLine.Spec;
 import java.io.PrintWriter;
 import java.util.concurrent.Callable;
 
-@Command(name = "promote",
-        description = "Sends 100% to the candidate now, skipping the remaining steps; the candidate becomes 'stable'"
-                + " and the old stable stays at 0% as 'previous'. A running rollout of the Service stops at its next"
+@Command(name = "promote", mixinStandardHelpOptions = true,
+        description = "Sends 100%% to the candidate now, skipping the remaining steps; the candidate becomes 'stable'"
+                + " and the old stable stays at 0%% as 'previous'. A running rollout of the Service stops at its next"
                 + " check. Also promotes a rolled-back candidate, if it is Ready.")
 final class PromoteSubcommand implements Callable<Integer> {
 
@@ -34,7 +34,7 @@ final class PromoteSubcommand implements Callable<Integer> {
         PrintWriter out = spec.commandLine().getOut();
         try (KubernetesClient kubernetes = parent.openClient()) {
             RolloutController controller = new RolloutController(kubernetes.adapt(KnativeClient.class),
-                    parent.namespace(kubernetes), null, parent.pacer, RolloutTimeouts.DEFAULTS,
+                    parent.namespace(kubernetes), EmberRolloutCommand.NO_METRICS, parent.pacer, RolloutTimeouts.DEFAULTS,
                     (svc, message) -> parent.print(out, svc, message), EmberRolloutCommand.driverId());
             RolloutState state = controller.promote(service);
             out.println("stable: " + state.stable() + " (100%), previous: " + state.previous() + " (0%)");

@@ -15,8 +15,8 @@ import picocli.CommandLine.Spec;
 import java.io.PrintWriter;
 import java.util.concurrent.Callable;
 
-@Command(name = "rollback",
-        description = "Sends 100% back to the stable revision; the candidate stays at 0% with tag 'candidate' for"
+@Command(name = "rollback", mixinStandardHelpOptions = true,
+        description = "Sends 100%% back to the stable revision; the candidate stays at 0%% with tag 'candidate' for"
                 + " debugging. A running rollout of the Service stops at its next check. After a promotion, returns"
                 + " to the revision the promotion replaced ('previous').")
 final class RollbackSubcommand implements Callable<Integer> {
@@ -39,7 +39,7 @@ final class RollbackSubcommand implements Callable<Integer> {
         PrintWriter out = spec.commandLine().getOut();
         try (KubernetesClient kubernetes = parent.openClient()) {
             RolloutController controller = new RolloutController(kubernetes.adapt(KnativeClient.class),
-                    parent.namespace(kubernetes), null, parent.pacer, RolloutTimeouts.DEFAULTS,
+                    parent.namespace(kubernetes), EmberRolloutCommand.NO_METRICS, parent.pacer, RolloutTimeouts.DEFAULTS,
                     (svc, message) -> parent.print(out, svc, message), EmberRolloutCommand.driverId());
             RolloutState state = controller.rollback(service, reason);
             out.println("stable: " + state.stable() + " (100%), candidate: " + state.candidate() + " (0%)");

@@ -23,12 +23,12 @@ import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.Callable;
 
-@Command(name = "rollout", sortOptions = false,
+@Command(name = "rollout", mixinStandardHelpOptions = true, sortOptions = false,
         description = {
-                "Creates the candidate revision at 0% with tag 'candidate' (from --image, or an existing --revision),"
+                "Creates the candidate revision at 0%% with tag 'candidate' (from --image, or an existing --revision),"
                         + " waits until it is Ready, then moves traffic to it step by step, tagging the current"
                         + " revision 'stable'. Each step is held, then judged on candidate vs stable; a failed step"
-                        + " sends 100% back to stable (the candidate stays at 0% with its tag), the last passed step"
+                        + " sends 100%% back to stable (the candidate stays at 0%% with its tag), the last passed step"
                         + " promotes the candidate.",
                 "Without --image or --revision: resumes the rollout recorded on the Service (after a crash or a"
                         + " pause), with the plan and thresholds it was started with."})
@@ -69,8 +69,8 @@ final class RolloutSubcommand implements Callable<Integer> {
     String steps;
 
     @Option(names = "--step-hold", defaultValue = "2m", converter = DurationConverter.class,
-            description = "How long each step is held before it is judged; also its analysis window. Keep it"
-                    + " several Prometheus scrape intervals long (default: ${DEFAULT-VALUE}).")
+            description = "How long each step is held before it is judged on the metrics since the step began."
+                    + " Keep it several Prometheus scrape intervals long (default: ${DEFAULT-VALUE}).")
     Duration hold;
 
     @Option(names = "--check-interval", defaultValue = "30s", converter = DurationConverter.class,
@@ -80,7 +80,7 @@ final class RolloutSubcommand implements Callable<Integer> {
 
     @Option(names = "--max-error-rate", defaultValue = "0.01",
             description = "Fail when the candidate's error rate (outcome server_error or timeout over all"
-                    + " invocations) is above this fraction (default: ${DEFAULT-VALUE} = 1%).")
+                    + " invocations) is above this fraction (default: ${DEFAULT-VALUE} = 1%%).")
     double maxErrorRate;
 
     @Option(names = "--max-error-rate-increase", defaultValue = "0.005",

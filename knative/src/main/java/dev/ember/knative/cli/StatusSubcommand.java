@@ -22,7 +22,7 @@ import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.Callable;
 
-@Command(name = "status",
+@Command(name = "status", mixinStandardHelpOptions = true,
         description = "Shows the rollout recorded on the Service (phase, step, revisions, last analysis) and its"
                 + " traffic as written (spec) and as applied by Knative (status).")
 final class StatusSubcommand implements Callable<Integer> {
@@ -41,7 +41,7 @@ final class StatusSubcommand implements Callable<Integer> {
         PrintWriter out = spec.commandLine().getOut();
         try (KubernetesClient kubernetes = parent.openClient()) {
             RolloutController controller = new RolloutController(kubernetes.adapt(KnativeClient.class),
-                    parent.namespace(kubernetes), null, parent.pacer, RolloutTimeouts.DEFAULTS,
+                    parent.namespace(kubernetes), EmberRolloutCommand.NO_METRICS, parent.pacer, RolloutTimeouts.DEFAULTS,
                     (svc, message) -> { }, EmberRolloutCommand.driverId());
             print(out, controller.status(service));
             out.flush();

@@ -288,7 +288,8 @@ public final class RolloutController {
      */
     private GateResult holdAndAnalyse(String name, RolloutState st) {
         RolloutPlan plan = st.plan();
-        Instant deadline = st.stepStartedAt().plus(plan.hold());
+        // a step without a start time (annotations edited by hand) is held from now
+        Instant deadline = (st.stepStartedAt() != null ? st.stepStartedAt() : now()).plus(plan.hold());
         int inconclusive = 0;
         while (true) {
             Instant now = now();
@@ -419,8 +420,10 @@ public final class RolloutController {
             Service service = requireService(name);
             requireDriving(service, name);
             List<TrafficTarget> applied = service.getStatus() == null ? null : service.getStatus().getTraffic();
-            boolean observed = service.getStatus() != null && service.getStatus().getObservedGeneration() != null
-                    && service.getStatus().getObservedGeneration() >= service.getMetadata().getGeneration();
+            Long generation = service.getMetadata().getGeneration();
+            boolean observed = service.getStatus() != null && (generation == null
+                    || service.getStatus().getObservedGeneration() != null
+                    && service.getStatus().getObservedGeneration() >= generation);
             if (observed && TrafficPlan.percentOf(applied, st.candidate()) == candidatePercent
                     && TrafficPlan.percentOf(applied, st.stable()) == 100 - candidatePercent) {
                 return;

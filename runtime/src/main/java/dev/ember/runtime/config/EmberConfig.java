@@ -112,6 +112,26 @@ public interface EmberConfig {
         /** Batches of one version running at once. */
         @WithDefault("2")
         int concurrency();
+
+        CircuitBreaker circuitBreaker();
+    }
+
+    interface CircuitBreaker {
+        /** Share of failed invocations (500 or 504; client errors and 503s count as successes) that opens a version's circuit. */
+        @WithDefault("0.5")
+        double failureRatio();
+
+        /** The last invocations of a version the failure ratio is taken over; fewer never open it. */
+        @WithDefault("20")
+        int requestVolumeThreshold();
+
+        /** How long an open circuit answers 503 at once before it lets probe invocations through. */
+        @WithDefault("5s")
+        Duration delay();
+
+        /** Successful probes in a row that close the circuit; a failed probe opens it for another delay. */
+        @WithDefault("1")
+        int successThreshold();
     }
 
     interface Version {

@@ -6,11 +6,11 @@ import io.cloudevents.CloudEventData;
 import io.cloudevents.SpecVersion;
 import io.cloudevents.core.format.EventFormat;
 import io.cloudevents.http.HttpMessageFactory;
-import io.cloudevents.jackson.JsonCloudEventData;
 import io.cloudevents.jackson.JsonFormat;
 import io.cloudevents.rw.CloudEventRWException;
 import jakarta.ws.rs.core.Response;
 
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
@@ -133,16 +133,26 @@ final class EventCodec {
      */
     static byte[] requestBody(CloudEvent event, String function) {
         CloudEventData data = event.getData();
-        if (data == null || (data instanceof JsonCloudEventData j && j.getNode().isNull())) {
-            throw new RejectedEventException(RejectReason.INVALID_DATA, "the event has no data: its data is the"
-                    + " JSON request of function '" + function + "'");
-        }
         String type = event.getDataContentType();
         if (type != null && !isJson(type)) {
             throw new RejectedEventException(RejectReason.INVALID_DATA, "datacontenttype '" + type
                     + "' is not JSON: the event's data is the JSON request of function '" + function + "'");
         }
-        return data.toBytes();
+        byte[] bytes = data == null ? null : data.toBytes();
+        if (bytes == null || isEmptyOrNull(bytes)) {
+            throw new RejectedEventException(RejectReason.INVALID_DATA, "the event has no data: its data is the"
+                    + " JSON request of function '" + function + "'");
+        }
+        return bytes;
+    }
+
+    /** Blank or JSON {@code null} (structured {@code "data": null}, or a binary body of null): no request either. */
+    private static boolean isEmptyOrNull(byte[] bytes) {
+        if (bytes.length > 64) {
+            return false;
+        }
+        String text = new String(bytes, StandardCharsets.UTF_8).strip();
+        return text.isEmpty() || text.equals("null");
     }
 
     /** A reply with status 200 in {@code mode}; {@code ce-*} header values are percent-encoded. */

@@ -32,8 +32,9 @@ public class JsonBodies {
         if (body == null || body.length == 0) {
             throw new InvalidInputException("the request body is empty: send a JSON object");
         }
+        T value;
         try {
-            return mapper.readValue(body, type);
+            value = mapper.readValue(body, type);
         } catch (StreamConstraintsException e) {
             String m = String.valueOf(e.getOriginalMessage()).toLowerCase();
             if (m.contains("nesting")) {
@@ -53,6 +54,10 @@ public class JsonBodies {
         } catch (IOException e) {
             throw new InvalidInputException("unreadable request body: " + e.getMessage());
         }
+        if (value == null) {
+            throw new InvalidInputException("the request body is JSON null: send a JSON object");
+        }
+        return value;
     }
 
     public byte[] write(Object value) {

@@ -19,36 +19,97 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.regex.Pattern;
 
 /**
  * One session of one model version, shared by all threads. Runs proceed concurrently (ONNX Runtime sessions are
  * thread-safe for {@code run}); {@link #close()} marks it closing and the session is closed exactly once, by
- * whichever of close or the last in-flight run comes last.
+ * whichever of close or the last in-flight run comes last. A CUDA session whose run fails with a CUDA error is
+ * replaced, once, by a CPU session, and that run is repeated on it: the device failed, not the request.
  */
 public final class LoadedModel implements AutoCloseable {
 
     private static final Logger LOG = Logger.getLogger(LoadedModel.class);
+    private static final Pattern CUDA_ERROR = Pattern.compile("(?i)\\b(cuda|cublas|cudnn|cufft|curand)");
 
     private final ModelId id;
     private final OrtEnvironment env;
-    private final OrtSession session;
     private final ModelSignature signature;
-    private final String device;
     private final long sizeBytes;
     private final boolean dynamicallyQuantized;
-    // 1 for the owner plus 1 per run in flight; the session closes when it reaches 0
-    private final AtomicInteger users = new AtomicInteger(1);
     private final AtomicBoolean closing = new AtomicBoolean();
+    // guards the CPU fallback against close, so that a replaced or closed session is released exactly once
+    private final Object lifecycle = new Object();
+    private volatile Session session;
+    // opens this model on the CPU after a CUDA failure at run time; null on the CPU and after the fallback
+    private volatile CpuFallback fallback;
 
-    LoadedModel(ModelId id, OrtEnvironment env, OrtSession session, ModelSignature signature, String device,
-            long sizeBytes, boolean dynamicallyQuantized) {
+    /** Opens the CPU session of a model whose CUDA session failed at run time, counting and logging it. */
+    @FunctionalInterface
+    interface CpuFallback {
+        OrtSession open(String why) throws OrtException;
+    }
+
+    /**
+     * One native session and where it runs; closed when its model's hold (released on close or on replacement)
+     * and its last run are released.
+     */
+    static class Session {
+        final OrtSession ort;
+        final String device;
+        // 1 for the model's hold plus 1 per run in flight; the native session closes when it reaches 0
+        private final AtomicInteger users = new AtomicInteger(1);
+
+        Session(OrtSession ort, String device) {
+            this.ort = ort;
+            this.device = device;
+        }
+
+        /** Runs the graph; tests override it to make a run fail the way a device failure does. */
+        OrtSession.Result run(Map<String, OnnxTensor> feeds, Set<String> outputs) throws OrtException {
+            return ort.run(feeds, outputs);
+        }
+
+        boolean cuda() {
+            return device.startsWith("cuda");
+        }
+
+        boolean tryAcquire() {
+            int n;
+            do {
+                n = users.get();
+                if (n == 0) {
+                    return false;
+                }
+            } while (!users.compareAndSet(n, n + 1));
+            return true;
+        }
+
+        void release(ModelId id) {
+            if (users.decrementAndGet() == 0) {
+                try {
+                    ort.close();
+                    LOG.debugf("session of %s on %s closed", id, device);
+                } catch (OrtException e) {
+                    LOG.warnf("closing the session of %s failed: %s", id, e.getMessage());
+                }
+            }
+        }
+
+        boolean closed() {
+            return users.get() == 0;
+        }
+    }
+
+    LoadedModel(ModelId id, OrtEnvironment env, Session session, ModelSignature signature, long sizeBytes,
+            boolean dynamicallyQuantized, CpuFallback fallback) {
         this.id = id;
         this.env = env;
         this.session = session;
         this.signature = signature;
-        this.device = device;
         this.sizeBytes = sizeBytes;
         this.dynamicallyQuantized = dynamicallyQuantized;
+        this.fallback = session.cuda() ? fallback : null;
     }
 
     public ModelId id() {
@@ -61,7 +122,7 @@ public final class LoadedModel implements AutoCloseable {
 
     /** Where the session really runs: {@code cpu} or {@code cuda:N}. */
     public String device() {
-        return device;
+        return session.device;
     }
 
     /** Size of the model file, the unit of the pool's memory budget. */
@@ -80,59 +141,109 @@ public final class LoadedModel implements AutoCloseable {
 
     /** Runs the model; {@code outputs} empty = all outputs. Inputs must already match the signature. */
     public Map<String, Tensor> run(Map<String, Tensor> inputs, Set<String> outputs) {
-        acquire();
+        Session s = acquire();
+        OrtException cudaError;
+        try {
+            return run(s, inputs, outputs);
+        } catch (OrtException e) {
+            if (!s.cuda() || !CUDA_ERROR.matcher(String.valueOf(e.getMessage())).find()) {
+                throw failed(e);
+            }
+            cudaError = e;
+        } finally {
+            s.release(id);
+        }
+        fallBackToCpu(s, cudaError);
+        Session cpu = acquire();
+        try {
+            return run(cpu, inputs, outputs);
+        } catch (OrtException e) {
+            throw failed(e);
+        } finally {
+            cpu.release(id);
+        }
+    }
+
+    private Map<String, Tensor> run(Session s, Map<String, Tensor> inputs, Set<String> outputs) throws OrtException {
         Map<String, OnnxTensor> feeds = new HashMap<>();
         try {
             for (Map.Entry<String, Tensor> e : inputs.entrySet()) {
                 feeds.put(e.getKey(), TensorConversion.toOnnx(env, e.getValue()));
             }
-            Set<String> wanted = outputs.isEmpty() ? session.getOutputNames() : outputs;
-            try (OrtSession.Result result = session.run(feeds, wanted)) {
+            Set<String> wanted = outputs.isEmpty() ? s.ort.getOutputNames() : outputs;
+            try (OrtSession.Result result = s.run(feeds, wanted)) {
                 Map<String, Tensor> out = new LinkedHashMap<>();
                 for (Map.Entry<String, OnnxValue> e : result) {
                     out.put(e.getKey(), TensorConversion.fromOnnx((OnnxTensor) e.getValue()));
                 }
                 return out;
             }
-        } catch (OrtException e) {
-            throw new InferenceFailedException("model " + id + " failed: " + e.getMessage(), e);
         } finally {
             feeds.values().forEach(OnnxTensor::close);
-            release();
         }
     }
 
-    private void acquire() {
-        int n;
-        do {
-            n = users.get();
-            if (n == 0 || closing.get()) {
-                throw new UnavailableException("model " + id + " is unloading", Duration.ofSeconds(1));
-            }
-        } while (!users.compareAndSet(n, n + 1));
+    private InferenceFailedException failed(OrtException e) {
+        return new InferenceFailedException("model " + id + " failed: " + e.getMessage(), e);
     }
 
-    private void release() {
-        if (users.decrementAndGet() == 0) {
+    /** Replaces the failed CUDA session by a CPU session, once; runs that failed on it at the same time reuse it. */
+    private void fallBackToCpu(Session failed, OrtException error) {
+        synchronized (lifecycle) {
+            if (closing.get()) {
+                throw unloading();
+            }
+            if (session != failed) {
+                return;
+            }
+            if (fallback == null) {
+                throw failed(error);
+            }
             try {
-                session.close();
-                LOG.debugf("session of %s closed", id);
+                session = new Session(fallback.open("a run on " + failed.device + " failed with a CUDA error: "
+                        + error.getMessage()), "cpu");
             } catch (OrtException e) {
-                LOG.warnf("closing the session of %s failed: %s", id, e.getMessage());
+                throw new InferenceFailedException("model " + id + " failed on " + failed.device
+                        + " and could not be opened on the CPU: " + e.getMessage(), e);
             }
+            fallback = null;
+            failed.release(id);
         }
+    }
+
+    private Session acquire() {
+        while (true) {
+            if (closing.get()) {
+                throw unloading();
+            }
+            Session s = session;
+            if (s.tryAcquire()) {
+                if (closing.get()) {
+                    s.release(id);
+                    throw unloading();
+                }
+                return s;
+            }
+            // released between the read and the acquire: closed (the check above throws) or replaced (read again)
+        }
+    }
+
+    private UnavailableException unloading() {
+        return new UnavailableException("model " + id + " is unloading", Duration.ofSeconds(1));
     }
 
     /** Stops new runs; the session closes after the last run in flight. Idempotent. */
     @Override
     public void close() {
-        if (closing.compareAndSet(false, true)) {
-            release();
+        synchronized (lifecycle) {
+            if (closing.compareAndSet(false, true)) {
+                session.release(id);
+            }
         }
     }
 
     /** True once the native session has been closed. */
     public boolean isClosed() {
-        return users.get() == 0;
+        return closing.get() && session.closed();
     }
 }

@@ -9,6 +9,7 @@ import ai.onnxruntime.OrtSession.SessionOptions.OptLevel;
 import dev.ember.runtime.api.ModelId;
 import dev.ember.runtime.api.ModelSignature;
 import dev.ember.runtime.config.EmberConfig;
+import dev.ember.runtime.repository.ModelLoadException;
 import io.micrometer.core.instrument.MeterRegistry;
 import jakarta.enterprise.context.ApplicationScoped;
 import org.jboss.logging.Logger;
@@ -46,7 +47,7 @@ public class SessionFactory {
     }
 
     /** Creates the session for {@code id} from the model's bytes (already verified by the repository). */
-    public LoadedModel create(ModelId id, byte[] model) throws OrtException {
+    public LoadedModel create(ModelId id, byte[] model) throws ModelLoadException {
         OrtEnvironment env = OrtEnvironment.getEnvironment();
         boolean quantized = contains(model, DYNAMIC_QUANTIZE);
         if (device.wantsCuda()) {
@@ -62,7 +63,12 @@ public class SessionFactory {
             }
             fallBackToCpu(id, unusable, reason);
         }
-        return open(env, id, model, false, quantized);
+        try {
+            return open(env, id, model, false, quantized);
+        } catch (OrtException e) {
+            throw new ModelLoadException("model " + id + " is not a valid ONNX model for ONNX Runtime: "
+                    + e.getMessage(), e);
+        }
     }
 
     private LoadedModel open(OrtEnvironment env, ModelId id, byte[] model, boolean cuda, boolean quantized)
@@ -73,12 +79,30 @@ public class SessionFactory {
                 ModelSignature signature = new ModelSignature(TensorConversion.specs(session.getInputInfo()),
                         TensorConversion.specs(session.getOutputInfo()));
                 String tag = cuda ? "cuda:" + device.deviceId() : "cpu";
-                return new LoadedModel(id, env, session, signature, tag, model.length, quantized);
+                return new LoadedModel(id, env, new LoadedModel.Session(session, tag), signature, model.length,
+                        quantized, cuda ? cpuFallback(env, id, model) : null);
             } catch (RuntimeException | OrtException e) {
                 session.close();
                 throw e;
             }
         }
+    }
+
+    /**
+     * Opens {@code id} on the CPU after its CUDA session failed at run time, with a metric and one log line; it
+     * holds the model's bytes, so a CUDA model keeps them on the host until it falls back or unloads.
+     */
+    LoadedModel.CpuFallback cpuFallback(OrtEnvironment env, ModelId id, byte[] model) {
+        return why -> {
+            OrtSession session;
+            try (SessionOptions options = options(id, false)) {
+                session = env.createSession(model, options);
+            }
+            registry.counter("ember.device.fallbacks", "function", id.model(), "version",
+                    String.valueOf(id.version()), "reason", "cuda_run_error").increment();
+            LOG.errorf("model %s: %s; it runs on CPU from now on", id, why);
+            return session;
+        };
     }
 
     private SessionOptions options(ModelId id, boolean cuda) throws OrtException {

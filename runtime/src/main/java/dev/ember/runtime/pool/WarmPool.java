@@ -290,7 +290,7 @@ public class WarmPool {
             }
             LOG.warnf("model %s not loaded: %s", id, e.getMessage());
             gen.model.completeExceptionally(e);
-        } catch (ModelLoadException | ai.onnxruntime.OrtException | RuntimeException e) {
+        } catch (ModelLoadException | RuntimeException e) {
             if (model != null) {
                 model.close();
             }

@@ -40,6 +40,7 @@ public class FunctionInvoker {
     private final Batchers batchers;
     private final InvocationMetrics metrics;
     private final EmberConfig config;
+    private final VersionGuards guards;
     private final ScheduledThreadPoolExecutor deadlines = new ScheduledThreadPoolExecutor(1, r -> {
         Thread t = new Thread(r, "ember-deadlines");
         t.setDaemon(true);
@@ -47,8 +48,9 @@ public class FunctionInvoker {
     });
 
     FunctionInvoker(TrafficRouter router, WarmPool pool, Batchers batchers, InvocationMetrics metrics,
-            EmberConfig config) {
+            EmberConfig config, VersionGuards guards) {
         this.router = router;
+        this.guards = guards;
         this.pool = pool;
         this.batchers = batchers;
         this.metrics = metrics;
@@ -65,6 +67,17 @@ public class FunctionInvoker {
             Function<ModelSignature, ModelCall<R>> prepare, Map<String, Number> pads) {
         long start = System.nanoTime();
         ModelId id = router.choose(function, selector.pinned(), selector.tag());
+        String version = String.valueOf(id.version());
+        // the version's circuit breaker sees the answered result, timeouts included, and may refuse to start it
+        CompletableFuture<Invocation<R>> guarded = guards.call(id, () -> run(function, id, prepare, pads, start));
+        guarded.whenComplete((r, failure) -> metrics.record(function, version,
+                failure == null ? InvocationMetrics.SUCCESS : InvocationMetrics.outcome(failure),
+                System.nanoTime() - start));
+        return guarded;
+    }
+
+    private <R> CompletableFuture<Invocation<R>> run(String function, ModelId id,
+            Function<ModelSignature, ModelCall<R>> prepare, Map<String, Number> pads, long start) {
         String version = String.valueOf(id.version());
         long deadline = start + config.functions().get(function).timeout().toNanos();
         CompletableFuture<Invocation<R>> result = new CompletableFuture<>();
@@ -98,12 +111,7 @@ public class FunctionInvoker {
             }
         }, Math.max(remaining, 0), TimeUnit.NANOSECONDS);
 
-        result.whenComplete((r, failure) -> {
-            timer.cancel(false);
-            metrics.record(function, version,
-                    failure == null ? InvocationMetrics.SUCCESS : InvocationMetrics.outcome(failure),
-                    System.nanoTime() - start);
-        });
+        result.whenComplete((r, failure) -> timer.cancel(false));
         return result;
     }
 

@@ -140,6 +140,9 @@ class EventCodecTest {
                 .getBytes();
         CloudEvent explicitNull = decode(Map.of("Content-Type", "application/cloudevents+json"), nullData).event();
         assertThat(refusal(() -> EventCodec.requestBody(explicitNull, "f")).getMessage()).contains("no data");
+        CloudEvent binaryNull = CloudEventBuilder.v1(event()).withData("application/json", " null\n".getBytes())
+                .build();
+        assertThat(refusal(() -> EventCodec.requestBody(binaryNull, "f")).reason).isEqualTo(RejectReason.INVALID_DATA);
     }
 
     @Test

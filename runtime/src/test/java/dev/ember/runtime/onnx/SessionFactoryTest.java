@@ -73,9 +73,10 @@ class SessionFactoryTest {
     }
 
     @Test
-    void invalidModelBytesFailWithOrtError() {
+    void invalidModelBytesFailWithAClearError() {
         assertThatThrownBy(() -> factory("cpu").create(new ModelId("bad", 1), "not onnx".getBytes()))
-                .isInstanceOf(ai.onnxruntime.OrtException.class);
+                .isInstanceOf(dev.ember.runtime.repository.ModelLoadException.class)
+                .hasMessageContaining("bad/1").hasMessageContaining("not a valid ONNX model");
     }
 
     @Test

@@ -49,7 +49,8 @@ class FunctionInvokerLeaseTest {
                 "corrupt", "not a model".getBytes(StandardCharsets.UTF_8)), properties);
         invoker = new FunctionInvoker(new TrafficRouter(fixture.catalog, fixture.config, fixture.registry),
                 fixture.pool, TestBeans.create(Batchers.class, fixture.config, fixture.registry),
-                TestBeans.create(InvocationMetrics.class, fixture.registry), fixture.config);
+                TestBeans.create(InvocationMetrics.class, fixture.registry), fixture.config,
+                new VersionGuards(fixture.config, fixture.registry));
     }
 
     @AfterEach
