@@ -239,8 +239,8 @@ public final class RolloutController {
                 advance(name, st, 1, "candidate " + st.candidate() + " Ready");
                 continue;
             }
-            awaitRoute(name, st);
-            GateResult result = holdAndAnalyse(name, st);
+            Instant served = awaitRoute(name, st);
+            GateResult result = holdAndAnalyse(name, st, served);
             String where = "step " + st.step() + "/" + plan.stepCount() + " (" + st.candidatePercent() + "%)";
             switch (result.verdict()) {
                 case FAIL -> {
@@ -283,13 +283,13 @@ public final class RolloutController {
     }
 
     /**
-     * Waits out the step's hold, checking every check interval; a failure found early ends the hold. At the end
-     * an inconclusive analysis extends the hold, up to {@code maxInconclusive} times.
+     * Waits out the step's hold from {@code served} (when the Route began serving the split), checking every check
+     * interval; a failure found early ends the hold. At the end an inconclusive analysis extends the hold, up to
+     * {@code maxInconclusive} times.
      */
-    private GateResult holdAndAnalyse(String name, RolloutState st) {
+    private GateResult holdAndAnalyse(String name, RolloutState st, Instant served) {
         RolloutPlan plan = st.plan();
-        // a step without a start time (annotations edited by hand) is held from now
-        Instant deadline = (st.stepStartedAt() != null ? st.stepStartedAt() : now()).plus(plan.hold());
+        Instant deadline = served.plus(plan.hold());
         int inconclusive = 0;
         while (true) {
             Instant now = now();
@@ -299,14 +299,14 @@ public final class RolloutController {
                 requireDriving(requireService(name), name);
                 now = now();
                 if (now.isBefore(deadline)) {
-                    GateResult early = analyse(name, st, now);
+                    GateResult early = analyse(name, st, served, now);
                     if (early.failed()) {
                         return early;
                     }
                     continue;
                 }
             }
-            GateResult result = analyse(name, st, now);
+            GateResult result = analyse(name, st, served, now);
             if (result.verdict() != GateResult.Verdict.INCONCLUSIVE) {
                 return result;
             }
@@ -321,9 +321,9 @@ public final class RolloutController {
         }
     }
 
-    /** Candidate and stable over the time since the step started (the stable one before it, if it had no traffic). */
-    private GateResult analyse(String name, RolloutState st, Instant now) {
-        Duration sinceStart = st.sinceStepStart(now);
+    /** Candidate and stable since the split was served (stable before that, if it had no traffic since). */
+    private GateResult analyse(String name, RolloutState st, Instant served, Instant now) {
+        Duration sinceStart = Duration.between(served, now);
         Duration window = sinceStart.compareTo(Duration.ofSeconds(1)) < 0 ? Duration.ofSeconds(1) : sinceStart;
         StepAnalysis analysis = new StepAnalysis(st.plan().thresholds());
         try {
@@ -412,10 +412,15 @@ public final class RolloutController {
         }
     }
 
-    /** Waits until the Route serves the split this step wrote (status.traffic), so the hold measures that split. */
-    private void awaitRoute(String name, RolloutState st) {
+    /**
+     * Waits until the Route serves the split this step wrote (status.traffic), so that the hold measures that split.
+     * Returns when it began serving: the recorded step start if it already did at the first look (a resumed
+     * rollout keeps the hold it had), else the moment it was seen applied.
+     */
+    private Instant awaitRoute(String name, RolloutState st) {
         Instant deadline = now().plus(timeouts.route());
         int candidatePercent = st.candidatePercent();
+        boolean firstLook = true;
         while (true) {
             Service service = requireService(name);
             requireDriving(service, name);
@@ -426,8 +431,10 @@ public final class RolloutController {
                     && service.getStatus().getObservedGeneration() >= generation);
             if (observed && TrafficPlan.percentOf(applied, st.candidate()) == candidatePercent
                     && TrafficPlan.percentOf(applied, st.stable()) == 100 - candidatePercent) {
-                return;
+                // a step without a start time (annotations edited by hand) is held from now
+                return firstLook && st.stepStartedAt() != null ? st.stepStartedAt() : now();
             }
+            firstLook = false;
             if (!now().isBefore(deadline)) {
                 throw new RolloutException("the Route of " + name + " did not apply " + candidatePercent + "% to "
                         + st.candidate() + " within " + DurationText.format(timeouts.route())

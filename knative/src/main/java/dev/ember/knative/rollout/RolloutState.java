@@ -3,7 +3,6 @@ package dev.ember.knative.rollout;
 import io.fabric8.knative.serving.v1.Service;
 import io.fabric8.kubernetes.api.model.ObjectMeta;
 
-import java.time.Duration;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.HashMap;
@@ -126,10 +125,6 @@ public record RolloutState(RolloutPhase phase, String stable, String candidate, 
     /** Percent the candidate should have at the current step. */
     public int candidatePercent() {
         return step == 0 ? 0 : plan.percent(step);
-    }
-
-    public Duration sinceStepStart(Instant now) {
-        return stepStartedAt == null ? Duration.ZERO : Duration.between(stepStartedAt, now);
     }
 
     private static void put(Map<String, String> annotations, String key, String value) {

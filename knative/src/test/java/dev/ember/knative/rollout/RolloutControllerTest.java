@@ -125,7 +125,7 @@ class RolloutControllerTest {
         // 100% to stable, the candidate kept at 0% with its tag for debugging
         assertThat(service().getSpec().getTraffic()).containsExactly(
                 target(STABLE, 100, "stable"), target("embed-v2", 0, "candidate"));
-        await("the Route serves stable again", () -> TrafficPlan.percentOf(appliedTraffic(), STABLE) == 100);
+        awaitApplied("embed-v2", 0);
         assertThat(knative.appliedPercents(SERVICE, "embed-v2")).containsExactly(0L, 5L, 0L);
         assertThat(RolloutState.read(service()).orElseThrow().phase()).isEqualTo(RolloutPhase.RolledBack);
     }
@@ -139,7 +139,7 @@ class RolloutControllerTest {
 
         assertThat(outcome.result()).isEqualTo(RolloutOutcome.Result.ROLLED_BACK);
         assertThat(outcome.message()).contains("p99 200ms is more than 1.5x stable's 40ms");
-        await("the Route serves stable again", () -> TrafficPlan.percentOf(appliedTraffic(), STABLE) == 100);
+        awaitApplied("embed-v2", 0);
         assertThat(knative.appliedPercents(SERVICE, "embed-v2")).containsExactly(0L, 5L, 0L);
     }
 
@@ -312,6 +312,14 @@ class RolloutControllerTest {
     static TrafficTarget target(String revision, long percent, String tag) {
         return new TrafficTargetBuilder().withRevisionName(revision).withLatestRevision(false).withPercent(percent)
                 .withTag(tag).build();
+    }
+
+    /** Until the simulated Route's last applied traffic gives {@code revision} that percent (and recorded it). */
+    private void awaitApplied(String revision, long percent) {
+        await(revision + " applied at " + percent + "%", () -> {
+            List<Long> applied = knative.appliedPercents(SERVICE, revision);
+            return !applied.isEmpty() && applied.get(applied.size() - 1) == percent;
+        });
     }
 
     static void await(String what, BooleanSupplier condition) {

@@ -71,7 +71,7 @@ public final class SimulatedMetrics implements RevisionMetrics {
     @Override
     public RevisionSample sample(String serviceName, String revision, SampleWindow window) {
         Instant now = Instant.now();
-        double candidateShare = candidate == null ? 0 : knative.shareAt(service, candidate, now);
+        double candidateShare = candidate == null ? 0 : knative.appliedShareNow(service, candidate);
         Query query = new Query(revision, window, candidateShare);
         queries.add(query);
         if (crashWhen.test(query)) {

@@ -85,16 +85,10 @@ public final class SimulatedRevisionController implements AutoCloseable {
         return percents;
     }
 
-    /** Share of {@code revision} in the applied traffic at {@code at} (0 before the Service served anything). */
-    double shareAt(String service, String revision, Instant at) {
-        double share = 0;
-        for (AppliedTraffic applied : history(service)) {
-            if (applied.at().isAfter(at)) {
-                break;
-            }
-            share = TrafficPlan.percentOf(applied.traffic(), revision) / 100.0;
-        }
-        return share;
+    /** Share of {@code revision} in the Service's status.traffic right now, as the rollout tool reads it. */
+    double appliedShareNow(String service, String revision) {
+        Service s = client.services().inNamespace(namespace).withName(service).get();
+        return s == null || s.getStatus() == null ? 0 : TrafficPlan.percentOf(s.getStatus().getTraffic(), revision) / 100.0;
     }
 
     public List<Throwable> errors() {

@@ -34,7 +34,8 @@ public record EmbeddingRequest(
             throw new InvalidInputException("'input' is an empty list");
         }
         if (input.size() > maxTexts) {
-            throw new PayloadTooLargeException("'input' has " + input.size() + " items, the limit is " + maxTexts);
+            throw new PayloadTooLargeException("'input' has " + input.size() + " items, more than the limit of "
+                    + maxTexts + " (ember.limits.max-embedding-inputs)");
         }
         List<String> texts = new ArrayList<>(input.size());
         for (int i = 0; i < input.size(); i++) {

@@ -174,9 +174,11 @@ public class WarmPool {
 
     /** Loads a version now (the management API); a failed version gets a fresh attempt. */
     public CompletableFuture<LoadedModel> load(ModelId id) {
-        Slot slot = slots.computeIfAbsent(id, Slot::new);
-        synchronized (slot) {
-            slot.error = null;
+        Slot slot = slots.get(id);
+        if (slot != null) {
+            synchronized (slot) {
+                slot.error = null;
+            }
         }
         return acquire(id);
     }
@@ -279,6 +281,11 @@ public class WarmPool {
                     model.sizeBytes(), pinned(id) ? ", warmed up" : "");
             gen.model.complete(model);
         } catch (UnavailableException e) {
+            if (model != null || pinned(id)) {
+                // a pinned version never gives room back, so waiting would not help it: it fails, with the reason
+                fail(slot, source, gen, model, e);
+                return;
+            }
             // no room in the budget now: the version stays unloaded, a later request tries again
             unreserve(gen);
             registry.counter("ember.model.loads", "function", id.model(), "version", version, "outcome", "rejected")
@@ -291,22 +298,27 @@ public class WarmPool {
             LOG.warnf("model %s not loaded: %s", id, e.getMessage());
             gen.model.completeExceptionally(e);
         } catch (ModelLoadException | RuntimeException e) {
-            if (model != null) {
-                model.close();
-            }
-            unreserve(gen);
-            String reason = (model != null ? "warm-up failed: " : "") + e.getMessage();
-            registry.counter("ember.model.loads", "function", id.model(), "version", version, "outcome", "failure")
-                    .increment();
-            synchronized (slot) {
-                if (slot.current == gen) {
-                    slot.current = null;
-                    slot.error = reason;
-                }
-            }
-            LOG.errorf("model %s failed to load: %s", id, reason);
-            gen.model.completeExceptionally(failed(id, reason));
+            fail(slot, source, gen, model, e);
         }
+    }
+
+    private void fail(Slot slot, ModelSource source, Generation gen, LoadedModel model, Exception e) {
+        ModelId id = source.id();
+        if (model != null) {
+            model.close();
+        }
+        unreserve(gen);
+        String reason = (model != null ? "warm-up failed: " : "") + e.getMessage();
+        registry.counter("ember.model.loads", "function", id.model(), "version", String.valueOf(id.version()),
+                "outcome", "failure").increment();
+        synchronized (slot) {
+            if (slot.current == gen) {
+                slot.current = null;
+                slot.error = reason;
+            }
+        }
+        LOG.errorf("model %s failed to load: %s", id, reason);
+        gen.model.completeExceptionally(failed(id, reason));
     }
 
     private static UnavailableException failed(ModelId id, String reason) {

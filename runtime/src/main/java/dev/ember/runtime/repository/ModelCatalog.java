@@ -108,6 +108,7 @@ public class ModelCatalog {
             return;
         }
         try (Stream<Path> modelDirs = Files.list(root)) {
+            Path realRoot = root.toRealPath();
             for (Path modelDir : (Iterable<Path>) modelDirs.sorted()::iterator) {
                 String name = modelDir.getFileName().toString();
                 if (!Files.isDirectory(modelDir) || name.startsWith(".")) {
@@ -117,15 +118,19 @@ public class ModelCatalog {
                     LOG.warnf("repository: skipping %s: not a valid model name", modelDir);
                     continue;
                 }
-                scanVersions(name, modelDir, found);
+                if (!inside(realRoot, modelDir)) {
+                    LOG.warnf("repository: skipping %s: it is a link to outside %s", modelDir, root);
+                    continue;
+                }
+                scanVersions(name, modelDir, realRoot, found);
             }
         } catch (IOException e) {
             LOG.errorf("repository %s cannot be listed: %s", root, e.getMessage());
         }
     }
 
-    private void scanVersions(String name, Path modelDir, Map<String, NavigableMap<Integer, ModelSource>> found)
-            throws IOException {
+    private void scanVersions(String name, Path modelDir, Path realRoot,
+            Map<String, NavigableMap<Integer, ModelSource>> found) throws IOException {
         try (Stream<Path> versionDirs = Files.list(modelDir)) {
             for (Path versionDir : (Iterable<Path>) versionDirs.sorted()::iterator) {
                 int v = ModelNames.parseVersion(versionDir.getFileName().toString());
@@ -134,8 +139,21 @@ public class ModelCatalog {
                     LOG.debugf("repository: skipping %s: not <positive version>/%s", versionDir, MODEL_FILE);
                     continue;
                 }
+                if (!inside(realRoot, file)) {
+                    LOG.warnf("repository: skipping %s: it is a link to outside %s", file, realRoot);
+                    continue;
+                }
                 put(found, new ModelSource(new ModelId(name, v), file.toString(), Optional.empty()));
             }
+        }
+    }
+
+    /** Whether {@code path}, links followed, is under the repository root, so no link serves a file from elsewhere. */
+    private static boolean inside(Path realRoot, Path path) {
+        try {
+            return path.toRealPath().startsWith(realRoot);
+        } catch (IOException e) {
+            return false;
         }
     }
 }

@@ -305,6 +305,18 @@ class WarmPoolTest {
     }
 
     @Test
+    void aPinnedVersionTheBudgetCannotHoldFailsWithTheReason() throws Exception {
+        PoolFixture f = pool(Map.of("a", CHAIN, "b", CHAIN),
+                Map.of("ember.pool.memory-budget", String.valueOf(SIZE + SIZE / 2),
+                        "ember.functions.a.min-warm", "true", "ember.functions.b.min-warm", "true"));
+        use(f, A);
+        assertThatThrownBy(() -> f.pool.acquire(B).get()).hasCauseInstanceOf(UnavailableException.class);
+        assertThat(f.pool.state(B)).isEqualTo(ModelState.FAILED);
+        assertThat(f.pool.error(B).orElseThrow()).contains("ember.pool.memory-budget");
+        assertThat(f.pool.state(A)).isEqualTo(ModelState.WARM);
+    }
+
+    @Test
     void aVersionLargerThanTheWholeBudgetFails() throws Exception {
         PoolFixture f = pool(Map.of("a", CHAIN), Map.of("ember.pool.memory-budget", String.valueOf(SIZE / 2)));
         assertThatThrownBy(() -> f.pool.acquire(A).get()).hasCauseInstanceOf(UnavailableException.class);
