@@ -164,12 +164,9 @@ public final class RolloutController {
         if (found.phase() == RolloutPhase.Promoted) {
             throw new RolloutException(found.stable() + " is already promoted on " + name);
         }
-        Revision revision = revision(found.candidate()).orElseThrow(
-                () -> new RolloutException("candidate revision " + found.candidate() + " no longer exists"));
-        Optional<Condition> ready = readyCondition(revision.getStatus() == null ? null
-                : revision.getStatus().getConditions());
-        if (ready.isEmpty() || !"True".equals(ready.get().getStatus())) {
-            throw new RolloutException("candidate " + found.candidate() + " is not Ready; refusing to promote it");
+        if (found.candidate() == null || !isReady(found.candidate())) {
+            throw new RolloutException("candidate " + found.candidate() + " is not Ready (or no longer exists);"
+                    + " refusing to promote it");
         }
         return endByHand(name, RolloutPhase.Promoted,
                 "promoted " + found.candidate() + " by hand at step " + found.step() + "/" + found.plan().stepCount());
@@ -212,9 +209,8 @@ public final class RolloutController {
     public RolloutStatus status(String name) {
         Service service = requireService(name);
         Optional<RolloutState> state = RolloutState.read(service);
-        Optional<Boolean> candidateReady = state.map(RolloutState::candidate).flatMap(this::revision)
-                .map(r -> readyCondition(r.getStatus() == null ? null : r.getStatus().getConditions())
-                        .map(c -> "True".equals(c.getStatus())).orElse(false));
+        Optional<Boolean> candidateReady = state.map(RolloutState::candidate)
+                .filter(c -> revision(c).isPresent()).map(this::isReady);
         return new RolloutStatus(name, namespace, state,
                 orEmpty(service.getSpec().getTraffic()),
                 service.getStatus() == null ? List.of() : orEmpty(service.getStatus().getTraffic()),
@@ -367,6 +363,9 @@ public final class RolloutController {
 
     /** promote/rollback by hand: ends the rollout whoever drives it (a running driver stops at its next check). */
     private RolloutState endByHand(String name, RolloutPhase phase, String message) {
+        // a candidate that is not Ready cannot stay in the traffic block (the Route would not become Ready)
+        String candidate = RolloutState.read(requireService(name)).map(RolloutState::candidate).orElse(null);
+        boolean keepCandidate = candidate != null && isReady(candidate);
         Service updated = editor.edit(name, current -> {
             RolloutState st = requireState(current, name);
             if (!st.phase().active() && !(phase == RolloutPhase.Promoted && st.phase() == RolloutPhase.RolledBack)) {
@@ -378,7 +377,8 @@ public final class RolloutController {
                 current.getSpec().setTraffic(traffic.promoted(current.getSpec().getTraffic()));
                 ended = st.ended(phase, st.candidate(), null, st.stable(), message);
             } else {
-                current.getSpec().setTraffic(traffic.rolledBack(true, current.getSpec().getTraffic()));
+                current.getSpec().setTraffic(traffic.rolledBack(keepCandidate && st.candidate().equals(candidate),
+                        current.getSpec().getTraffic()));
                 ended = st.ended(phase, st.stable(), st.candidate(), st.previous(), message);
             }
             ended.writeTo(current, now());
@@ -457,6 +457,12 @@ public final class RolloutController {
 
     private Optional<Revision> revision(String name) {
         return Optional.ofNullable(client.revisions().inNamespace(namespace).withName(name).get());
+    }
+
+    private boolean isReady(String revisionName) {
+        return revision(revisionName)
+                .flatMap(r -> readyCondition(r.getStatus() == null ? null : r.getStatus().getConditions()))
+                .map(c -> "True".equals(c.getStatus())).orElse(false);
     }
 
     private RolloutState requireState(Service service, String name) {

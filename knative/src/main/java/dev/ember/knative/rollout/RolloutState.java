@@ -16,7 +16,8 @@ import java.util.Optional;
  * the traffic block it describes (same object, same write). Service annotations do not create revisions.
  *
  * @param step          1-based step the traffic currently reflects; 0 = candidate at 0%, not yet Ready
- * @param stepStartedAt when the current step's traffic was written (its hold and analysis window start there)
+ * @param stepStartedAt when the current step's traffic was written; its hold starts once the Route serves it, or
+ *                      here for a resumed rollout whose Route already did
  * @param driver        id of the process moving this rollout; another id means it was taken over
  */
 public record RolloutState(RolloutPhase phase, String stable, String candidate, String previous, String image,

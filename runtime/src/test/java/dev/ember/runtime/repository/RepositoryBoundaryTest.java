@@ -47,7 +47,7 @@ class RepositoryBoundaryTest {
     }
 
     @Test
-    void linksLeadingOutOfTheRootAreNotFollowedButLinksInsideItAre() throws IOException {
+    void linksLeadingOutOfTheRootAreNotFollowedButLinksInsideItAre() throws Exception {
         Path root = Files.createDirectories(dir.resolve("repo"));
         Path outside = Files.createDirectories(dir.resolve("outside"));
         write(root.resolve("add/1/model.onnx"), FixtureModels.add());

@@ -22,6 +22,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
@@ -115,19 +116,28 @@ class FunctionInvokerLeaseTest {
     }
 
     @Test
-    void aTimedOutInvocationHoldsItsVersionUntilItsRunEndsThenLetsGo() throws Exception {
-        start(Map.of("ember.functions.slow.timeout", "20ms"));
-        fixture.pool.acquire(SLOW).get(30, TimeUnit.SECONDS);
-        CompletableFuture<Invocation<float[]>> slow = invoke("slow", rows(512, 512, "y"));
+    void aTimedOutInvocationHoldsItsVersionUntilItsWorkEndsThenLetsGo() throws Exception {
+        start(Map.of("ember.functions.linear.timeout", "50ms"));
+        fixture.pool.acquire(LINEAR).get(30, TimeUnit.SECONDS);
+        CountDownLatch finishPreparing = new CountDownLatch(1);
+        CompletableFuture<Invocation<float[]>> slow = invoke("linear", signature -> {
+            try {
+                finishPreparing.await();
+            } catch (InterruptedException e) {
+                throw new IllegalStateException(e);
+            }
+            return rows(1, 4, "y").apply(signature);
+        });
         assertThatThrownBy(() -> slow.get(30, TimeUnit.SECONDS)).isInstanceOf(ExecutionException.class)
                 .cause().isInstanceOf(InvocationTimeoutException.class);
 
-        // answered 504, but its run still uses the session: an unload waits for it instead of closing under it
-        CompletableFuture<Void> unloaded = fixture.pool.unload(List.of(SLOW));
+        // answered 504, but its work still holds the version: an unload waits for it instead of closing under it
+        CompletableFuture<Void> unloaded = fixture.pool.unload(List.of(LINEAR));
         assertThat(unloaded).isNotDone();
-        assertThat(fixture.pool.state(SLOW)).isEqualTo(ModelState.DRAINING);
-        unloaded.get(60, TimeUnit.SECONDS);
-        assertThat(fixture.pool.state(SLOW)).isEqualTo(ModelState.UNLOADED);
+        assertThat(fixture.pool.state(LINEAR)).isEqualTo(ModelState.DRAINING);
+        finishPreparing.countDown();
+        unloaded.get(30, TimeUnit.SECONDS);
+        assertThat(fixture.pool.state(LINEAR)).isEqualTo(ModelState.UNLOADED);
     }
 
     @Test

@@ -1,0 +1,135 @@
+package dev.ember.it;
+
+import static dev.ember.it.LoadClients.Ending.CONNECTION_REFUSED;
+import static dev.ember.it.LoadClients.Ending.FAILED;
+import static dev.ember.it.LoadClients.Ending.OK;
+import static dev.ember.it.LoadClients.Ending.REJECTED_WITH_RETRY_AFTER;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.net.http.HttpRequest;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+import org.junit.jupiter.api.Test;
+
+/**
+ * SIGTERM under continuous load against the packaged application: readiness turns false at once, every request
+ * sent before the signal and during the grace delay is served, the requests in flight and queued when new work is
+ * refused complete, nothing is lost, the only connection errors come after the listener closed, and the process
+ * exits 0. The figures go to {@code target/packaged-app/drain.txt} for RELIABILITY.md.
+ */
+class GracefulDrainIT {
+
+    static final int CLIENTS = 4;
+
+    @Test
+    void sigtermDrainsEveryRequestAndExitsZero() throws Exception {
+        Path root = Files.createTempDirectory("ember-drain");
+        Map<String, String> properties = new HashMap<>(OverloadIT.slowModel(root));
+        // every client's request fits the queue: under load there are requests in flight and queued at SIGTERM
+        properties.put("ember.functions.slow.queue.max-size", "16");
+        properties.put("quarkus.shutdown.delay", "1s");
+        properties.put("quarkus.shutdown.timeout", "30s");
+        try (PackagedApp app = PackagedApp.start("drain", properties)) {
+            String body = OverloadIT.body();
+            HttpRequest infer = HttpRequest.newBuilder(app.uri("/v2/models/slow/infer")).timeout(Duration.ofSeconds(60))
+                    .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(body)).build();
+
+            AtomicLong sigtermAt = new AtomicLong(Long.MAX_VALUE);
+            AtomicBoolean exited = new AtomicBoolean();
+            CompletableFuture<List<LoadClients.Sent>> load = CompletableFuture.supplyAsync(() -> {
+                try {
+                    // clients honour Retry-After, as a well-behaved client (or Knative's activator) does
+                    return LoadClients.run(CLIENTS, infer, exited::get, true);
+                } catch (Exception e) {
+                    throw new IllegalStateException(e);
+                }
+            });
+            Thread.sleep(3000);
+
+            // readiness probes from before the signal until the listener is gone
+            List<long[]> probes = new ArrayList<>(); // {sent at, status (0 = connection refused)}
+            Thread prober = new Thread(() -> {
+                while (!exited.get()) {
+                    long at = System.nanoTime();
+                    int status;
+                    try {
+                        status = app.get("/q/health/ready").statusCode();
+                    } catch (Exception e) {
+                        status = 0;
+                    }
+                    synchronized (probes) {
+                        probes.add(new long[] {at, status});
+                    }
+                    try {
+                        Thread.sleep(20);
+                    } catch (InterruptedException e) {
+                        return;
+                    }
+                }
+            });
+            prober.start();
+            Thread.sleep(200);
+
+            sigtermAt.set(System.nanoTime());
+            int exitCode = app.terminate(Duration.ofSeconds(60));
+            long exitedAt = System.nanoTime();
+            exited.set(true);
+            prober.join();
+            List<LoadClients.Sent> sent = load.get(60, TimeUnit.SECONDS);
+
+            assertThat(exitCode).as("exit code after SIGTERM").isZero();
+            assertThat(sent).filteredOn(s -> s.ending() == FAILED).as("lost or failed requests").isEmpty();
+            assertThat(sent).filteredOn(s -> s.sentAt() < sigtermAt.get())
+                    .as("requests sent before SIGTERM, in flight or queued then").allMatch(s -> s.ending() == OK);
+            long firstRefusedConnection = sent.stream().filter(s -> s.ending() == CONNECTION_REFUSED)
+                    .mapToLong(LoadClients.Sent::sentAt).min().orElse(exitedAt);
+            assertThat(sent).filteredOn(s -> s.ending() == CONNECTION_REFUSED)
+                    .as("connections are refused only once the process has stopped listening")
+                    .allMatch(s -> s.sentAt() >= sigtermAt.get());
+            long notReadyAt;
+            synchronized (probes) {
+                assertThat(probes).filteredOn(p -> p[0] < sigtermAt.get()).isNotEmpty().allMatch(p -> p[1] == 200);
+                notReadyAt = probes.stream().filter(p -> p[0] >= sigtermAt.get() && p[1] == 503).mapToLong(p -> p[0])
+                        .min().orElseThrow(() -> new AssertionError("readiness never answered 503 after SIGTERM"));
+                assertThat(probes).filteredOn(p -> p[0] >= sigtermAt.get() && p[1] == 200)
+                        .as("readiness after SIGTERM").isEmpty();
+            }
+            assertThat(notReadyAt).as("readiness turns false before the listener closes")
+                    .isLessThan(firstRefusedConnection);
+            long inFlightAtSigterm = sent.stream()
+                    .filter(s -> s.sentAt() < sigtermAt.get() && s.sentAt() + s.nanos() > sigtermAt.get()).count();
+            assertThat(app.console()).contains("draining: readiness is false");
+
+            String figures = String.format("""
+                    drain: %d closed-loop clients on a model with concurrency 1, queue 16; quarkus.shutdown.delay 1s, \
+                    quarkus.shutdown.timeout 30s
+                    requests: %d; 200: %d (sent after SIGTERM: %d); 503 + Retry-After while refusing new work: %d; \
+                    connection refused after the listener closed: %d; failed or lost: %d
+                    requests in flight or queued at SIGTERM: %d, all completed with 200
+                    readiness 503 after SIGTERM: %.0f ms (first probe after the signal: %s)
+                    SIGTERM to exit: %.0f ms, exit code %d
+                    """, CLIENTS, sent.size(), LoadClients.count(sent, OK),
+                    sent.stream().filter(s -> s.ending() == OK && s.sentAt() >= sigtermAt.get()).count(),
+                    LoadClients.count(sent, REJECTED_WITH_RETRY_AFTER), LoadClients.count(sent, CONNECTION_REFUSED),
+                    LoadClients.count(sent, FAILED), inFlightAtSigterm, (notReadyAt - sigtermAt.get()) / 1e6,
+                    firstProbeAfter(probes, sigtermAt.get()), (exitedAt - sigtermAt.get()) / 1e6, exitCode);
+            System.out.print(figures);
+            Files.writeString(app.log.resolveSibling("drain.txt"), figures);
+        }
+    }
+
+    static String firstProbeAfter(List<long[]> probes, long at) {
+        synchronized (probes) {
+            return probes.stream().filter(p -> p[0] >= at).findFirst().map(p -> String.valueOf(p[1])).orElse("none");
+        }
+    }
+}

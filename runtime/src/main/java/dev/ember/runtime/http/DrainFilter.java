@@ -1,0 +1,34 @@
+package dev.ember.runtime.http;
+
+import dev.ember.runtime.health.ShutdownDrain;
+import io.quarkus.vertx.web.RouteFilter;
+import io.vertx.core.http.HttpHeaders;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.RoutingContext;
+import jakarta.inject.Inject;
+
+/**
+ * Refuses new work once the drain's grace delay is over (503 with Retry-After, connection closed), so that the
+ * requests in flight and in queues can finish before the shutdown timeout; reads (probes, metadata, metrics) are
+ * still answered.
+ */
+public class DrainFilter {
+
+    @Inject
+    ShutdownDrain drain;
+
+    @RouteFilter(200)
+    void refuseWhileDraining(RoutingContext rc) {
+        HttpMethod method = rc.request().method();
+        if ((method == HttpMethod.POST || method == HttpMethod.PUT || method == HttpMethod.DELETE)
+                && drain.refusesNewWork()) {
+            rc.response().setStatusCode(503).putHeader(HttpHeaders.CONTENT_TYPE, "application/json")
+                    .putHeader("Retry-After", "1").putHeader(HttpHeaders.CONNECTION, "close")
+                    .end(new JsonObject().put("error", "the process is shutting down: send the request to"
+                            + " another instance").encode());
+            return;
+        }
+        rc.next();
+    }
+}
