@@ -1,13 +1,16 @@
 #!/usr/bin/env bash
 # Runs every benchmark scenario against the packaged application and rewrites BENCHMARKS.md.
 #
-#   benchmarks/run.sh [--wait-quiet MINUTES] [--build] [--quick]
+#   benchmarks/run.sh [--wait-quiet MINUTES] [--build] [--quick] [--only DIGITS] [--set KEY=VALUE,...]
 #
 #   --wait-quiet N  first wait (polling every 30 s, at most N minutes) until no other java/mvn process is
 #                   above 20% CPU in `ps -eo pcpu,args`; the report says whether the machine was quiet
 #   --build         rebuild even when the packaged app and the benchmark classes exist
 #   --quick         a tenth of the counts and durations, written to benchmarks/target/BENCHMARKS-quick.md
 #                   (a smoke test of the harness, not a measurement)
+#   --only 13       experiments: run only these scenarios (0-4) ...
+#   --set k=v,...   ... and/or add these -D options to every Ember process (e.g. ember.onnx.intra-op-threads=1);
+#                   written to benchmarks/target/BENCHMARKS-experiment.md, never to BENCHMARKS.md
 #
 # Builds with `mvn -B -DskipTests install` when needed (extra Maven options in $MVN_ARGS, e.g. -o). Every Ember
 # process listens on 127.0.0.1 only and is stopped when the run ends or is interrupted. About 7 minutes.
@@ -18,11 +21,15 @@ command_line="benchmarks/run.sh${*:+ $*}"
 wait_quiet=0
 build=false
 quick=false
+only=""
+set_props=""
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --wait-quiet) wait_quiet="${2:?--wait-quiet needs a number of minutes}"; shift 2 ;;
     --build) build=true; shift ;;
     --quick) quick=true; shift ;;
+    --only) only="${2:?--only needs scenario digits}"; shift 2 ;;
+    --set) set_props="${2:?--set needs key=value pairs}"; shift 2 ;;
     *) echo "unknown option: $1 (see the top of $0)" >&2; exit 2 ;;
   esac
 done
@@ -37,12 +44,6 @@ fi
 busy_java() {
   ps -eo pcpu=,args= | awk '$1 > 20' | grep -E 'java|mvn' | grep -v -E 'grep|awk' || true
 }
-
-# a snapshot of the packaged app, so that a rebuild during the run cannot change what is measured
-snapshot=benchmarks/target/quarkus-app
-rm -rf "$snapshot"
-cp -r functions/target/quarkus-app "$snapshot"
-app="$snapshot/quarkus-run.jar"
 
 quiet_note=""
 if [[ "$wait_quiet" -gt 0 ]]; then
@@ -60,14 +61,27 @@ if [[ "$wait_quiet" -gt 0 ]]; then
   fi
 fi
 
+# a snapshot of the packaged app, so that a rebuild during the run cannot change what is measured
+snapshot=benchmarks/target/quarkus-app
+rm -rf "$snapshot"
+cp -r functions/target/quarkus-app "$snapshot"
+app="$snapshot/quarkus-run.jar"
+
 out=BENCHMARKS.md
 extra=()
 if $quick; then
   out=benchmarks/target/BENCHMARKS-quick.md
   extra+=(--quick)
 fi
+if [[ -n "$only" || -n "$set_props" ]]; then
+  out=benchmarks/target/BENCHMARKS-experiment.md
+  extra+=(--only "${only:-01234}" --set "$set_props")
+fi
 
-java -cp "benchmarks/target/classes:$(cat "$classpath_file")" dev.ember.benchmarks.Main \
+# the classpath goes in an argument file: ONNX Runtime 1.29 crashes (a stack overflow in its native start-up)
+# on a 1 MiB thread stack when the process's command line is longer than about 3.5 KB
+printf -- '-cp "%s"\n' "$PWD/benchmarks/target/classes:$(cat "$classpath_file")" > benchmarks/target/java.args
+java @benchmarks/target/java.args dev.ember.benchmarks.Main \
   --app "$app" --out "$out" --logs benchmarks/target/logs --command "$command_line" \
   --quiet-note "$quiet_note" "${extra[@]}" &
 main_pid=$!

@@ -55,11 +55,13 @@ unpack() {
   printf '%s\n' "$dir"
 }
 
-# Rewrites JAR from the unpacked DIR (same manifest; fixed entry dates keep the layer reproducible).
+# Rewrites JAR from the unpacked DIR with the same manifest. Fixed entry dates and the
+# original file's mtime keep the jar, and so the image layer, identical across builds.
 repack() {
   local jar_file=$1 dir=$2 manifest=()
   [[ -f "$dir/META-INF/MANIFEST.MF" ]] && manifest=(--manifest "$dir/META-INF/MANIFEST.MF")
   jar --create --file "$jar_file.new" "${manifest[@]}" --date=1980-02-01T00:00:00Z -C "$dir" .
+  touch -r "$jar_file" "$jar_file.new"
   mv "$jar_file.new" "$jar_file"
   rm -rf "$dir"
 }

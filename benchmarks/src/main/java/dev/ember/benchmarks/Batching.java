@@ -96,7 +96,7 @@ final class Batching {
                 + "the CPU time in both configurations.");
         return new Report.Section("2. Dynamic batching", """
                 32 clients in a closed loop (each sends its next request when the previous one is answered), cycling \
-                through 8 texts of 2 to 35 tokens, 5 s warm-up then 20 s measured; one fresh process with batching \
+                through 8 texts of 4 to 37 tokens (mean 15), 5 s warm-up then 20 s measured; one fresh process with batching \
                 as shipped (`batch.max-size=32`, `max-delay=2ms`, `concurrency=2`) and one with \
                 `-Dember.functions.embed.batch.max-size=1`. Throughput counts 200 answers per second. Then an open \
                 loop offers both configurations the same fixed rate, 80% of the unbatched closed-loop throughput, \

@@ -29,10 +29,10 @@ final class ColdStart {
         List<Double> read = new ArrayList<>();
         List<Double> sha = new ArrayList<>();
         int repetitions = h.count(5);
-        RawEmbedder.sessionCreationNanos(model); // the first creation in a JVM also initialises native code
+        RawEmbedder.sessionCreationNanos(model, h.intraOpThreads()); // the first creation in a JVM also initialises native code
         for (int i = 0; i < repetitions; i++) {
             long start = System.nanoTime();
-            try (RawEmbedder raw = new RawEmbedder(model)) {
+            try (RawEmbedder raw = new RawEmbedder(model, h.intraOpThreads())) {
                 long created = System.nanoTime();
                 raw.embed(tokens);
                 long ran = System.nanoTime();

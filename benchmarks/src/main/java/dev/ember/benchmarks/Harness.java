@@ -7,6 +7,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
@@ -35,11 +36,14 @@ final class Harness {
     final boolean quick;
     final String token = UUID.randomUUID().toString();
     final LoadGenerator load = new LoadGenerator(Clock.SYSTEM, EmberClient.REQUEST_TIMEOUT);
+    // experiment options added to every Ember process (run.sh --set)
+    private final Map<String, String> extra;
 
-    Harness(Path app, Path logs, boolean quick) {
+    Harness(Path app, Path logs, boolean quick, Map<String, String> extra) {
         this.app = app;
         this.logs = logs;
         this.quick = quick;
+        this.extra = extra;
     }
 
     /** A count of the full run, a tenth of it in a quick run (a smoke test of the harness, not a measurement). */
@@ -51,8 +55,16 @@ final class Harness {
         return quick ? full.dividedBy(10) : full;
     }
 
+    /** Intra-op threads of Ember's sessions, so the raw baseline uses the same: the CPUs unless an experiment sets them. */
+    int intraOpThreads() {
+        String set = extra.get("ember.onnx.intra-op-threads");
+        return set != null ? Integer.parseInt(set) : Runtime.getRuntime().availableProcessors();
+    }
+
     EmberProcess start(String name, Map<String, String> properties) throws IOException {
-        return EmberProcess.start(app, name, properties, logs, token);
+        Map<String, String> all = new LinkedHashMap<>(properties);
+        all.putAll(extra);
+        return EmberProcess.start(app, name, all, logs, token);
     }
 
     static byte[] embedBody(String text) {

@@ -8,13 +8,14 @@ import java.time.ZonedDateTime;
 import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
 /**
  * Runs every scenario against the packaged application and rewrites BENCHMARKS.md. Started by
  * {@code benchmarks/run.sh}; arguments: {@code --app <quarkus-run.jar> --out <BENCHMARKS.md> --logs <dir>
- * --command <as typed> [--quiet-note <text>] [--quick]}.
+ * --command <as typed> [--quiet-note <text>] [--quick] [--only <scenario digits>] [--set k=v,...]}.
  */
 public final class Main {
 
@@ -27,6 +28,8 @@ public final class Main {
         Path out = Path.of(required(options, "--out"));
         Path logs = Path.of(options.getOrDefault("--logs", "benchmarks/target/logs"));
         boolean quick = options.containsKey("--quick");
+        String only = options.getOrDefault("--only", "01234");
+        Map<String, String> extra = properties(options.getOrDefault("--set", ""));
         if (!Files.isRegularFile(app)) {
             throw new IllegalArgumentException(app + " does not exist: build with mvn -B -DskipTests install");
         }
@@ -34,32 +37,10 @@ public final class Main {
         String started = ZonedDateTime.now(ZoneOffset.UTC).format(DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm 'UTC'"));
         String loadAtStart = Host.loadAverage();
         List<String> busyAtStart = Host.busyJavaProcesses();
-        Harness h = new Harness(app, logs, quick);
+        Harness h = new Harness(app, logs, quick, extra);
         Harness.log("load average %s; busy java/mvn processes: %s", loadAtStart, busyAtStart);
 
-        byte[] model = RawEmbedder.modelBytes();
-        Overhead.Raw raw = Overhead.raw(h, model);
-        ColdStart.Bare bare = ColdStart.bare(h, model);
-
-        List<Duration> starts = new ArrayList<>();
-        Startup.Figures startup;
-        Overhead.Http http;
-        ColdStart.Cycles cycles;
-        try (EmberProcess shipped = h.start("shipped", Map.of())) {
-            Duration first = shipped.awaitFirstSuccess(Harness.EMBED, Harness.embedBody(Harness.SHORT_SENTENCE),
-                    Harness.START_LIMIT);
-            starts.add(first);
-            startup = Startup.run(h, shipped, first);
-            http = Overhead.http(h, shipped);
-            cycles = ColdStart.cycles(h, shipped);
-        }
-        Batching.Figures batching = Batching.run(h);
-        starts.add(batching.unbatched().firstResponse());
-        starts.add(batching.batched().firstResponse());
-        ManyModels.Figures many = ManyModels.run(h);
-
-        List<Report.Section> sections = List.of(Startup.section(startup), Overhead.section(raw, http),
-                Batching.section(batching), ColdStart.section(cycles, bare, starts), ManyModels.section(many));
+        List<Report.Section> sections = run(h, only);
         List<String> busyAtEnd = Host.busyJavaProcesses();
         String quiet = quietNote(options.get("--quiet-note"), busyAtStart, busyAtEnd);
         Report.Run run = new Report.Run(started, required(options, "--command"), loadAtStart, Host.loadAverage(),
@@ -69,11 +50,78 @@ public final class Main {
             markdown = markdown.replaceFirst("\n\n", "\n\n**Quick smoke run** (`--quick`): a tenth of the documented "
                     + "counts and durations; these figures are not measurements.\n\n");
         }
+        if (!extra.isEmpty()) {
+            markdown = markdown.replaceFirst("\n\n", "\n\n**Experiment**: every Ember process ran with " + extra
+                    + " added.\n\n");
+        }
         Report.write(out, markdown);
         System.out.println();
         System.out.print(Report.console(sections));
         System.out.println();
         Harness.log("wrote %s", out.toAbsolutePath());
+    }
+
+    /** The scenarios whose number is in {@code only}, in report order; 0, 1 and 3 share one Ember process. */
+    private static List<Report.Section> run(Harness h, String only) throws Exception {
+        byte[] model = RawEmbedder.modelBytes();
+        Overhead.Raw raw = only.contains("1") ? Overhead.raw(h, model) : null;
+        ColdStart.Bare bare = only.contains("3") ? ColdStart.bare(h, model) : null;
+
+        List<Duration> starts = new ArrayList<>();
+        Startup.Figures startup = null;
+        Overhead.Http http = null;
+        ColdStart.Cycles cycles = null;
+        if (only.contains("0") || only.contains("1") || only.contains("3")) {
+            try (EmberProcess shipped = h.start("shipped", Map.of())) {
+                Duration first = shipped.awaitFirstSuccess(Harness.EMBED, Harness.embedBody(Harness.SHORT_SENTENCE),
+                        Harness.START_LIMIT);
+                starts.add(first);
+                startup = only.contains("0") ? Startup.run(h, shipped, first) : null;
+                http = only.contains("1") ? Overhead.http(h, shipped) : null;
+                cycles = only.contains("3") ? ColdStart.cycles(h, shipped) : null;
+            }
+        }
+        Batching.Figures batching = null;
+        if (only.contains("2")) {
+            batching = Batching.run(h);
+            starts.add(batching.unbatched().firstResponse());
+            starts.add(batching.batched().firstResponse());
+        }
+        ManyModels.Figures many = only.contains("4") ? ManyModels.run(h) : null;
+
+        List<Report.Section> sections = new ArrayList<>();
+        if (startup != null) {
+            sections.add(Startup.section(startup));
+        }
+        if (http != null) {
+            sections.add(Overhead.section(raw, http));
+        }
+        if (batching != null) {
+            sections.add(Batching.section(batching));
+        }
+        if (cycles != null) {
+            sections.add(ColdStart.section(cycles, bare, starts));
+        }
+        if (many != null) {
+            sections.add(ManyModels.section(many));
+        }
+        return sections;
+    }
+
+    /** {@code k=v,k2=v2} as a map. */
+    private static Map<String, String> properties(String list) {
+        Map<String, String> properties = new LinkedHashMap<>();
+        for (String pair : list.split(",")) {
+            if (pair.isBlank()) {
+                continue;
+            }
+            int eq = pair.indexOf('=');
+            if (eq < 1) {
+                throw new IllegalArgumentException("--set takes key=value pairs separated by commas, not " + pair);
+            }
+            properties.put(pair.substring(0, eq).strip(), pair.substring(eq + 1).strip());
+        }
+        return properties;
     }
 
     private static String quietNote(String note, List<String> busyAtStart, List<String> busyAtEnd) {

@@ -138,16 +138,17 @@ final class ManyModels {
                 "ember_model_evictions_total", "ember_cold_starts_total")) {
             counters.put(counter, Prometheus.sum(after, counter, Map.of()) - Prometheus.sum(before, counter, Map.of()));
         }
-        Harness.log("many models: %.1f/s, hits p99 %.2f ms (%d), misses p99 %.2f ms (%d), %s; RSS %s; %s",
+        Harness.log("many models: %.1f/s, hits p99 %.2f ms (%d), misses p99 %.2f ms (%d), %s; RSS %d -> %d KiB; %s",
                 result.throughput(), result.percentileMillis(HIT, 99), result.count(HIT),
-                result.percentileMillis(MISS, 99), result.count(MISS), counters, rss, result.statusLine());
+                result.percentileMillis(MISS, 99), result.count(MISS), counters, rss.get(0).rssKiB(),
+                rss.get(rss.size() - 1).rssKiB(), result.statusLine());
         return new Figures(modelBytes, budget, bare, result, List.copyOf(rss), counters);
     }
 
     private static double bareCreateMs(Harness h, byte[] model) throws Exception {
         OrtEnvironment env = OrtEnvironment.getEnvironment();
         List<Double> times = new ArrayList<>();
-        try (SessionOptions options = RawEmbedder.options()) {
+        try (SessionOptions options = RawEmbedder.options(h.intraOpThreads())) {
             for (int i = 0; i <= h.count(5); i++) {
                 long start = System.nanoTime();
                 OrtSession session = env.createSession(model, options);

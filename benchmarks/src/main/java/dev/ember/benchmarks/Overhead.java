@@ -13,8 +13,6 @@ import java.util.Map;
 /** Scenario 1: one client, one short sentence; Ember over HTTP against raw {@code OrtSession.run} on the same tokens. */
 final class Overhead {
 
-    static final List<String> PHASES = List.of("preprocess", "queue", "inference", "postprocess");
-
     record Raw(LoadResult latency, float[] vector) {
     }
 
@@ -26,7 +24,7 @@ final class Overhead {
 
     static Raw raw(Harness h, byte[] model) throws Exception {
         RawEmbedder.Tokens tokens = RawEmbedder.tokenize(Harness.SHORT_SENTENCE);
-        try (RawEmbedder raw = new RawEmbedder(model)) {
+        try (RawEmbedder raw = new RawEmbedder(model, h.intraOpThreads())) {
             LoadGenerator.Call call = () -> {
                 raw.embed(tokens);
                 return Outcome.of(200);
@@ -47,10 +45,12 @@ final class Overhead {
         LoadResult latency = h.load.closedLoop(1, LoadGenerator.Bounds.requests(h.count(3000)), call);
         String after = ember.client.metrics();
         Map<String, Double> phases = new LinkedHashMap<>();
-        for (String phase : PHASES) {
-            Map<String, String> labels = Map.of("function", "embed", "phase", phase);
-            phases.put(phase, meanMs(before, after, "ember_invocation_phase_seconds", labels));
-        }
+        phases.put("preprocess (tokenization, tensors)", meanMs(before, after, "ember_invocation_phase_seconds",
+                Map.of("function", "embed", "phase", "preprocess")));
+        phases.put("queue wait", meanMs(before, after, "ember_queue_wait_seconds", Map.of("function", "embed")));
+        phases.put("model run", meanMs(before, after, "ember_inference_duration_seconds", Map.of("function", "embed")));
+        phases.put("postprocess (pooling, JSON)", meanMs(before, after, "ember_invocation_phase_seconds",
+                Map.of("function", "embed", "phase", "postprocess")));
         double server = meanMs(before, after, "ember_invocation_duration_seconds",
                 Map.of("function", "embed", "outcome", "success"));
         Harness.log("Ember embed: p50 %.3f ms, p99 %.3f ms, server-side mean %.3f ms %s; %s",

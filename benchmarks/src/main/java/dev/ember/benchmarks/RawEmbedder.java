@@ -21,8 +21,9 @@ import java.util.Set;
 /**
  * The raw ONNX Runtime baseline: all-MiniLM-L6-v2 from the same model artifact Ember serves, tokenized once by the
  * same tokenizer file with the same settings, run through {@link OrtSession#run} on direct buffers and mean-pooled
- * under the attention mask; the session options mirror Ember's defaults (intra-op threads = CPUs, one inter-op
- * thread, sequential execution, all graph optimisations).
+ * under the attention mask; the session options mirror Ember's defaults (intra-op threads = CPUs unless an
+ * experiment sets {@code ember.onnx.intra-op-threads}, one inter-op thread, sequential execution, all graph
+ * optimisations).
  */
 final class RawEmbedder implements AutoCloseable {
 
@@ -38,16 +39,16 @@ final class RawEmbedder implements AutoCloseable {
     private final OrtSession session;
     private final boolean hasTypes;
 
-    RawEmbedder(byte[] model) throws OrtException {
-        try (SessionOptions options = options()) {
+    RawEmbedder(byte[] model, int threads) throws OrtException {
+        try (SessionOptions options = options(threads)) {
             this.session = env.createSession(model, options);
         }
         this.hasTypes = session.getInputNames().contains("token_type_ids");
     }
 
-    static SessionOptions options() throws OrtException {
+    static SessionOptions options(int threads) throws OrtException {
         SessionOptions options = new SessionOptions();
-        options.setIntraOpNumThreads(Runtime.getRuntime().availableProcessors());
+        options.setIntraOpNumThreads(threads);
         options.setInterOpNumThreads(1);
         options.setExecutionMode(SessionOptions.ExecutionMode.SEQUENTIAL);
         options.setOptimizationLevel(SessionOptions.OptLevel.ALL_OPT);
@@ -70,9 +71,9 @@ final class RawEmbedder implements AutoCloseable {
     }
 
     /** Nanoseconds to create (and close) a session from {@code model}: the bare cost a cold start cannot avoid. */
-    static long sessionCreationNanos(byte[] model) throws OrtException {
+    static long sessionCreationNanos(byte[] model, int threads) throws OrtException {
         OrtEnvironment env = OrtEnvironment.getEnvironment();
-        try (SessionOptions options = options()) {
+        try (SessionOptions options = options(threads)) {
             long start = System.nanoTime();
             OrtSession session = env.createSession(model, options);
             long elapsed = System.nanoTime() - start;

@@ -64,8 +64,8 @@ public class EventResource {
             incoming = codec.decode(request.getHeader(HttpHeaders.CONTENT_TYPE), request.headers(), body);
         } catch (RejectedEventException e) {
             LOG.debugf("refused a request that is not a readable event: %s", e.getMessage());
-            return CompletableFuture.completedFuture(reject(EventMetrics.UNKNOWN_TYPE, e.reason, e.getMessage(),
-                    start));
+            metrics.record(EventMetrics.UNKNOWN_TYPE, false, e.reason, System.nanoTime() - start);
+            return CompletableFuture.completedFuture(ErrorMapper.error(e.reason.status, e.getMessage()));
         }
         CloudEvent event = incoming.event();
         EventRoutes.Route route = routes.route(event.getType());
@@ -163,10 +163,5 @@ public class EventResource {
         metrics.record(known ? event.getType() : EventMetrics.UNROUTED_TYPE, false, reason,
                 System.nanoTime() - start);
         return response;
-    }
-
-    private Response reject(String typeTag, RejectReason reason, String message, long start) {
-        metrics.record(typeTag, false, reason, System.nanoTime() - start);
-        return ErrorMapper.error(reason.status, message);
     }
 }

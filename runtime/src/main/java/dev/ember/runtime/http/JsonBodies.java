@@ -35,19 +35,17 @@ public class JsonBodies {
         T value;
         try {
             value = mapper.readValue(body, type);
-        } catch (StreamConstraintsException e) {
-            String m = String.valueOf(e.getOriginalMessage()).toLowerCase();
-            if (m.contains("nesting")) {
-                throw new InvalidInputException("JSON nesting is deeper than the limit of " + limits.maxJsonDepth()
-                        + " (ember.limits.max-json-depth)");
-            }
-            throw new PayloadTooLargeException("a JSON string is longer than the limit of "
-                    + limits.maxStringLength() + " characters (ember.limits.max-string-length)");
         } catch (JsonMappingException e) {
+            // a limit hit while binding a field (a JsonNode, a String) arrives wrapped in the mapping failure
+            if (e.getCause() instanceof StreamConstraintsException limit) {
+                throw limitExceeded(limit);
+            }
             String path = e.getPath().stream().map(r -> r.getFieldName() != null ? r.getFieldName()
                     : "[" + r.getIndex() + "]").collect(Collectors.joining("."));
             throw new InvalidInputException((path.isEmpty() ? "" : "field '" + path + "': ")
                     + e.getOriginalMessage());
+        } catch (StreamConstraintsException e) {
+            throw limitExceeded(e);
         } catch (JsonProcessingException e) {
             throw new InvalidInputException("malformed JSON: " + e.getOriginalMessage() + " at line "
                     + e.getLocation().getLineNr() + ", column " + e.getLocation().getColumnNr());
@@ -58,6 +56,15 @@ public class JsonBodies {
             throw new InvalidInputException("the request body is JSON null: send a JSON object");
         }
         return value;
+    }
+
+    private RuntimeException limitExceeded(StreamConstraintsException e) {
+        if (String.valueOf(e.getOriginalMessage()).toLowerCase().contains("nesting")) {
+            return new InvalidInputException("JSON nesting is deeper than the limit of " + limits.maxJsonDepth()
+                    + " (ember.limits.max-json-depth)");
+        }
+        return new PayloadTooLargeException("a JSON string is longer than the limit of " + limits.maxStringLength()
+                + " characters (ember.limits.max-string-length)");
     }
 
     public byte[] write(Object value) {
