@@ -40,6 +40,12 @@ public class SessionFactory {
         this.config = config;
         this.device = ExecutionDevice.parse(config.device());
         this.registry = registry;
+        // ONNX Runtime's Linux build sends usage telemetry unless told not to; a model server must not phone home
+        try {
+            OrtEnvironment.getEnvironment().disableTelemetryEvents();
+        } catch (OrtException e) {
+            LOG.warnf("could not disable ONNX Runtime telemetry: %s", e.getMessage());
+        }
     }
 
     public ExecutionDevice device() {
