@@ -80,7 +80,9 @@ fi
 
 # the classpath goes in an argument file: ONNX Runtime 1.29 crashes (a stack overflow in its native start-up)
 # on a 1 MiB thread stack when the process's command line is longer than about 3.5 KB
-printf -- '-cp "%s"\n' "$PWD/benchmarks/target/classes:$(cat "$classpath_file")" > benchmarks/target/java.args
+# (the JBoss log manager comes with ember-runtime's dependencies: naming it keeps the JDK from warning about it)
+printf -- '-Djava.util.logging.manager=org.jboss.logmanager.LogManager\n-cp "%s"\n' \
+  "$PWD/benchmarks/target/classes:$(cat "$classpath_file")" > benchmarks/target/java.args
 java @benchmarks/target/java.args dev.ember.benchmarks.Main \
   --app "$app" --out "$out" --logs benchmarks/target/logs --command "$command_line" \
   --quiet-note "$quiet_note" "${extra[@]}" &

@@ -67,10 +67,13 @@ public final class Main {
         Overhead.Raw raw = only.contains("1") ? Overhead.raw(h, model) : null;
         ColdStart.Bare bare = only.contains("3") ? ColdStart.bare(h, model) : null;
 
+        String busyRaw = busyNote();
+
         List<Duration> starts = new ArrayList<>();
         Startup.Figures startup = null;
         Overhead.Http http = null;
         ColdStart.Cycles cycles = null;
+        String busyShipped = null;
         if (only.contains("0") || only.contains("1") || only.contains("3")) {
             try (EmberProcess shipped = h.start("shipped", Map.of())) {
                 Duration first = shipped.awaitFirstSuccess(Harness.EMBED, Harness.embedBody(Harness.SHORT_SENTENCE),
@@ -80,32 +83,52 @@ public final class Main {
                 http = only.contains("1") ? Overhead.http(h, shipped) : null;
                 cycles = only.contains("3") ? ColdStart.cycles(h, shipped) : null;
             }
+            busyShipped = busyNote();
         }
         Batching.Figures batching = null;
+        String busyBatching = null;
         if (only.contains("2")) {
             batching = Batching.run(h);
             starts.add(batching.unbatched().firstResponse());
             starts.add(batching.batched().firstResponse());
+            busyBatching = busyNote();
         }
         ManyModels.Figures many = only.contains("4") ? ManyModels.run(h) : null;
+        String busyMany = many != null ? busyNote() : null;
 
         List<Report.Section> sections = new ArrayList<>();
         if (startup != null) {
-            sections.add(Startup.section(startup));
+            sections.add(withNote(Startup.section(startup), busyShipped));
         }
         if (http != null) {
-            sections.add(Overhead.section(raw, http));
+            sections.add(withNote(withNote(Overhead.section(raw, http), busyRaw), busyShipped));
         }
         if (batching != null) {
-            sections.add(Batching.section(batching));
+            sections.add(withNote(Batching.section(batching), busyBatching));
         }
         if (cycles != null) {
-            sections.add(ColdStart.section(cycles, bare, starts));
+            sections.add(withNote(withNote(ColdStart.section(cycles, bare, starts), busyRaw), busyShipped));
         }
         if (many != null) {
-            sections.add(ManyModels.section(many));
+            sections.add(withNote(ManyModels.section(many), busyMany));
         }
         return sections;
+    }
+
+    /** Null on a quiet machine, else a note naming the other busy processes seen when a scenario ended. */
+    private static String busyNote() {
+        List<String> busy = Host.busyJavaProcesses();
+        return busy.isEmpty() ? null : "**Not quiet**: when this scenario ended, other busy processes were running: "
+                + String.join("; ", busy) + ".";
+    }
+
+    private static Report.Section withNote(Report.Section section, String note) {
+        if (note == null) {
+            return section;
+        }
+        List<String> notes = new ArrayList<>(section.notes());
+        notes.add(note);
+        return new Report.Section(section.title(), section.method(), section.rows(), notes);
     }
 
     /** {@code k=v,k2=v2} as a map. */

@@ -99,6 +99,15 @@ public class ReliabilityTest {
 
     @Test
     @Order(3)
+    void managementWritesAreOffWithoutAToken() {
+        given().header("Authorization", "Bearer anything").post("/v2/repository/models/add/unload")
+                .then().statusCode(403).body("error", containsString("ember.management.token"));
+        given().header("Authorization", "Bearer anything").post("/v2/repository/models/add/load")
+                .then().statusCode(403);
+    }
+
+    @Test
+    @Order(3)
     void corsStaysOffUnlessConfigured() {
         given().header("Origin", "https://attacker.example").header("Access-Control-Request-Method", "POST")
                 .header("Access-Control-Request-Headers", "content-type").options("/v2/models/add/infer")

@@ -63,11 +63,17 @@ final class EventCodec {
         if (body == null || body.length == 0) {
             throw invalid("the request body is empty: in structured mode it is the event as a JSON object");
         }
+        CloudEvent event;
         try {
-            return json.deserialize(body);
+            event = json.deserialize(body);
         } catch (RuntimeException e) {
             throw invalid("invalid CloudEvent: " + reason(e));
         }
+        if (event == null) {
+            // the JSON literal null parses to no event at all (found by EventCodecFuzzTest)
+            throw invalid("the request body is JSON null: in structured mode it is the event as a JSON object");
+        }
+        return event;
     }
 
     private static CloudEvent binary(Iterable<Map.Entry<String, String>> headers, byte[] body) {

@@ -42,7 +42,7 @@ public class SessionFactory {
         this.registry = registry;
         // ONNX Runtime's Linux build sends usage telemetry unless told not to; a model server must not phone home
         try {
-            OrtEnvironment.getEnvironment().disableTelemetryEvents();
+            OrtEnvironment.getEnvironment().setTelemetry(false);
         } catch (OrtException e) {
             LOG.warnf("could not disable ONNX Runtime telemetry: %s", e.getMessage());
         }
