@@ -24,8 +24,11 @@ final class LoadClients {
 
     enum Ending { OK, REJECTED_WITH_RETRY_AFTER, CONNECTION_REFUSED, FAILED }
 
-    /** One request: when it was sent (nanoTime), how long it took, how it ended, and what was wrong if it failed. */
-    record Sent(long sentAt, long nanos, Ending ending, String detail) {
+    /**
+     * One request: when it was sent (nanoTime, and wall-clock milliseconds to compare with the server's log), how
+     * long it took, how it ended, and what was wrong if it failed.
+     */
+    record Sent(long sentAt, long sentAtMillis, long nanos, Ending ending, String detail) {
     }
 
     private LoadClients() {
@@ -68,25 +71,26 @@ final class LoadClients {
     }
 
     static Sent send(HttpClient http, HttpRequest request) {
+        long millis = System.currentTimeMillis();
         long start = System.nanoTime();
         try {
             HttpResponse<String> response = http.send(request, HttpResponse.BodyHandlers.ofString());
             long nanos = System.nanoTime() - start;
             if (response.statusCode() == 200) {
-                return new Sent(start, nanos, Ending.OK, null);
+                return new Sent(start, millis, nanos, Ending.OK, null);
             }
             if (response.statusCode() == 503 && response.headers().firstValue("Retry-After").isPresent()
                     && response.body().contains("\"error\"")) {
-                return new Sent(start, nanos, Ending.REJECTED_WITH_RETRY_AFTER, response.body());
+                return new Sent(start, millis, nanos, Ending.REJECTED_WITH_RETRY_AFTER, response.body());
             }
-            return new Sent(start, nanos, Ending.FAILED, response.statusCode() + " " + response.body());
+            return new Sent(start, millis, nanos, Ending.FAILED, response.statusCode() + " " + response.body());
         } catch (ConnectException e) {
-            return new Sent(start, System.nanoTime() - start, Ending.CONNECTION_REFUSED, String.valueOf(e));
+            return new Sent(start, millis, System.nanoTime() - start, Ending.CONNECTION_REFUSED, String.valueOf(e));
         } catch (IOException e) {
-            return new Sent(start, System.nanoTime() - start, Ending.FAILED, String.valueOf(e));
+            return new Sent(start, millis, System.nanoTime() - start, Ending.FAILED, String.valueOf(e));
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            return new Sent(start, System.nanoTime() - start, Ending.FAILED, "interrupted");
+            return new Sent(start, millis, System.nanoTime() - start, Ending.FAILED, "interrupted");
         }
     }
 

@@ -104,8 +104,7 @@ public final class DynamicBatcher {
         try {
             if (queue.size() >= settings.queueSize()) {
                 rejectedFull.increment();
-                result.completeExceptionally(new UnavailableException("the queue of " + id + " is full ("
-                        + settings.queueSize() + " waiting)", Duration.ofSeconds(1)));
+                result.completeExceptionally(full());
                 return result;
             }
             queue.addLast(new Pending(model, call, pads, System.nanoTime(), deadlineNanos, result));
@@ -115,6 +114,23 @@ public final class DynamicBatcher {
         }
         startWorker();
         return result;
+    }
+
+    /**
+     * Refuses a request at once when the queue is already full, before its inputs are prepared, so that under
+     * overload a rejection costs no decoding or tokenising; {@link #submit} checks again, as the queue may fill in
+     * between.
+     */
+    public void requireRoom() {
+        if (size() >= settings.queueSize()) {
+            rejectedFull.increment();
+            throw full();
+        }
+    }
+
+    private UnavailableException full() {
+        return new UnavailableException("the queue of " + id + " is full (" + settings.queueSize() + " waiting)",
+                Duration.ofSeconds(1));
     }
 
     private void startWorker() {

@@ -3,6 +3,7 @@ package dev.ember.runtime.health;
 import io.quarkus.runtime.LaunchMode;
 import io.quarkus.runtime.Quarkus;
 import io.quarkus.runtime.ShutdownDelayInitiatedEvent;
+import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.StartupEvent;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
@@ -54,6 +55,13 @@ public class ShutdownDrain {
         draining = true;
         LOG.infof("draining: readiness is false; requests are served for %s more, then new work is refused while the"
                 + " requests in flight complete (at most %s)", delay, timeout.map(Duration::toString).orElse("no wait"));
+    }
+
+    /** Fired once the requests in flight are done (or the timeout passed), just before the listener closes. */
+    void onDrained(@Observes ShutdownEvent event) {
+        if (draining) {
+            LOG.info("drained: the listener closes now");
+        }
     }
 
     /** Whether new work (a request that would run a model or change state) is refused: the drain's second phase. */

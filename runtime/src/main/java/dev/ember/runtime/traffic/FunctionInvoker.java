@@ -90,6 +90,7 @@ public class FunctionInvoker {
                 metrics.coldStart(function, version);
                 metrics.phase(function, version, "load", loaded - start);
             }
+            batchers.of(id).requireRoom();
             ModelCall<R> call = prepare.apply(model.signature());
             long prepared = System.nanoTime();
             metrics.phase(function, version, "preprocess", prepared - loaded);
