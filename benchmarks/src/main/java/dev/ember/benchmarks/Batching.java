@@ -13,7 +13,7 @@ final class Batching {
     static final int CLIENTS = 32;
 
     record Run(String name, Duration firstResponse, LoadResult closed, double openRate, LoadResult open,
-            double meanBatchRows) {
+            double meanBatchRows, double meanRunMs, double meanQueueMs) {
     }
 
     record Figures(Run batched, Run unbatched) {
@@ -40,12 +40,15 @@ final class Batching {
             LoadResult closed = h.load.closedLoop(CLIENTS, LoadGenerator.Bounds.time(h.time(Duration.ofSeconds(20))),
                     call);
             String after = ember.client.metrics();
-            double rows = Overhead.meanMs(before, after, "ember_batch_size_rows", Map.of("function", "embed")) / 1000;
+            Map<String, String> embed = Map.of("function", "embed");
+            double rows = Overhead.meanMs(before, after, "ember_batch_size_rows", embed) / 1000;
+            double run = Overhead.meanMs(before, after, "ember_inference_duration_seconds", embed);
+            double queue = Overhead.meanMs(before, after, "ember_queue_wait_seconds", embed);
             Harness.log("%s closed loop: %.1f/s, p50 %.2f ms, p99 %.2f ms, mean batch %.2f rows; %s", name,
                     closed.throughput(), closed.percentileMillis(50), closed.percentileMillis(99), rows,
                     closed.statusLine());
             double rate = openRate > 0 ? openRate : Math.max(1, Math.floor(closed.throughput() * 0.8));
-            return new Run(name, first, closed, rate, openLoop(h, ember, name, rate), rows);
+            return new Run(name, first, closed, rate, openLoop(h, ember, name, rate), rows, run, queue);
         }
     }
 
@@ -89,6 +92,9 @@ final class Batching {
                 oOn.percentileMillis(99) / oOff.percentileMillis(99)));
         List<String> notes = new ArrayList<>();
         for (Run r : List.of(f.batched(), f.unbatched())) {
+            notes.add(String.format(Locale.ROOT, "%s, closed loop (server side, `/q/metrics`): %.1f rows per model run, "
+                    + "%s per run (%s per row), %s mean queue wait.", r.name(), r.meanBatchRows(), Report.ms(r.meanRunMs()),
+                    Report.ms(r.meanRunMs() / r.meanBatchRows()), Report.ms(r.meanQueueMs())));
             notes.add(r.name() + ", closed loop: " + r.closed().statusLine() + "; open loop: "
                     + r.open().statusLine() + ".");
         }
@@ -102,6 +108,7 @@ final class Batching {
                 loop offers both configurations the same fixed rate, 80% of the unbatched closed-loop throughput, \
                 for 15 s in the same process right after its closed loop, with latency measured from each request's \
                 scheduled send time (so a stall is not hidden by sending less: no coordinated omission). Mean rows \
-                per model run are from `ember_batch_size_rows`.""", rows, notes);
+                per model run, model run time and queue wait are from `ember_batch_size_rows`, `ember_inference_duration_seconds` and \
+                `ember_queue_wait_seconds`.""", rows, notes);
     }
 }

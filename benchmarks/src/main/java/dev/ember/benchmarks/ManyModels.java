@@ -35,8 +35,11 @@ final class ManyModels {
     static final String HIT = "hit";
     static final String MISS = "miss";
 
-    /** Resident memory at one moment of the run. */
-    record Sample(double seconds, long rssKiB) {
+    /** Resident memory and the Java heap's committed size (from /q/metrics; -1 if unread) at one moment. */
+    record Sample(double seconds, long rssKiB, long heapKiB) {
+        long outsideHeapKiB() {
+            return rssKiB < 0 || heapKiB < 0 ? -1 : rssKiB - heapKiB;
+        }
     }
 
     record Figures(long modelBytes, long budget, double bareCreateMs, LoadResult result, List<Sample> rss,
@@ -104,9 +107,9 @@ final class ManyModels {
         Thread sampler = new Thread(() -> {
             try {
                 while (!Thread.currentThread().isInterrupted()) {
-                    long kib = ember.rssKiB();
+                    Sample sample = sample(ember, start);
                     synchronized (rss) {
-                        rss.add(new Sample((System.nanoTime() - start) / 1e9, kib));
+                        rss.add(sample);
                     }
                     Thread.sleep(period.toMillis());
                 }
@@ -130,7 +133,7 @@ final class ManyModels {
             sampler.join(5_000);
         }
         synchronized (rss) {
-            rss.add(new Sample((System.nanoTime() - start) / 1e9, ember.rssKiB()));
+            rss.add(sample(ember, start));
         }
         String after = ember.client.metrics();
         Map<String, Double> counters = new LinkedHashMap<>();
@@ -143,6 +146,35 @@ final class ManyModels {
                 result.percentileMillis(MISS, 99), result.count(MISS), counters, rss.get(0).rssKiB(),
                 rss.get(rss.size() - 1).rssKiB(), result.statusLine());
         return new Figures(modelBytes, budget, bare, result, List.copyOf(rss), counters);
+    }
+
+    private static Sample sample(EmberProcess ember, long start) throws InterruptedException {
+        long rss = ember.rssKiB();
+        long heap;
+        try {
+            heap = (long) (Prometheus.sum(ember.client.metrics(), "jvm_memory_committed_bytes", Map.of("area", "heap"))
+                    / 1024);
+        } catch (IOException e) {
+            heap = -1;
+        }
+        return new Sample((System.nanoTime() - start) / 1e9, rss, heap);
+    }
+
+    /** Least-squares slope of resident memory over the samples, in MiB per minute. */
+    static double slopeMiBPerMinute(List<Sample> samples) {
+        int n = samples.size();
+        if (n < 2) {
+            return Double.NaN;
+        }
+        double mt = samples.stream().mapToDouble(Sample::seconds).average().orElse(0);
+        double mr = samples.stream().mapToDouble(Sample::rssKiB).average().orElse(0);
+        double num = 0;
+        double den = 0;
+        for (Sample s : samples) {
+            num += (s.seconds() - mt) * (s.rssKiB() - mr);
+            den += (s.seconds() - mt) * (s.seconds() - mt);
+        }
+        return den == 0 ? Double.NaN : num / den * 60 / 1024;
     }
 
     private static double bareCreateMs(Harness h, byte[] model) throws Exception {
@@ -186,10 +218,12 @@ final class ManyModels {
         long last = rss.isEmpty() ? -1 : rss.get(rss.size() - 1).rssKiB();
         long max = rss.stream().mapToLong(Sample::rssKiB).max().orElse(-1);
         double end = rss.isEmpty() ? 0 : rss.get(rss.size() - 1).seconds();
-        // the pool fills in the first seconds; flatness is judged from a quarter of the run on
-        List<Sample> settled = rss.stream().filter(s -> s.seconds() >= end / 4).toList();
-        long settledFirst = settled.isEmpty() ? -1 : settled.get(0).rssKiB();
+        // the pool fills and the heap sizes itself first; flatness is judged over the last two thirds of the run
+        List<Sample> settled = rss.stream().filter(s -> s.seconds() >= end / 3).toList();
+        long settledMin = settled.stream().mapToLong(Sample::rssKiB).min().orElse(-1);
         long settledMax = settled.stream().mapToLong(Sample::rssKiB).max().orElse(-1);
+        long outsideFirst = settled.isEmpty() ? -1 : settled.get(0).outsideHeapKiB();
+        long outsideLast = settled.isEmpty() ? -1 : settled.get(settled.size() - 1).outsideHeapKiB();
         List<Report.Row> rows = List.of(
                 Report.Row.of("throughput (" + CLIENTS + " clients, uniform random over " + MODELS + " models)",
                         Report.perSecond(r.throughput())),
@@ -206,16 +240,19 @@ final class ManyModels {
                         f.counters().get("ember_cold_starts_total"))),
                 Report.Row.of("resident memory first / last / max", Report.mib(first) + " / " + Report.mib(last) + " / "
                         + Report.mib(max)),
-                Report.Row.compared("resident memory growth after the first quarter of the run (max vs at 25%)",
-                        Report.mib(settledMax), Report.mib(settledFirst), settledFirst <= 0 ? Double.NaN
-                                : (double) settledMax / settledFirst));
+                Report.Row.of("resident memory over the last two thirds of the run: min / max, trend",
+                        Report.mib(settledMin) + " / " + Report.mib(settledMax) + ", " + String.format(Locale.ROOT,
+                                "%+.1f MiB/min", slopeMiBPerMinute(settled))),
+                Report.Row.of("resident memory outside the committed Java heap, start / end of those two thirds",
+                        Report.mib(outsideFirst) + " / " + Report.mib(outsideLast)));
         List<String> notes = new ArrayList<>();
         StringBuilder series = new StringBuilder();
         for (Sample s : rss) {
             series.append(series.length() == 0 ? "" : ", ")
-                    .append(String.format(Locale.ROOT, "%.0f s: %.0f", s.seconds(), s.rssKiB() / 1024.0));
+                    .append(String.format(Locale.ROOT, "%.0f s: %.0f (%.0f)", s.seconds(), s.rssKiB() / 1024.0,
+                            s.heapKiB() / 1024.0));
         }
-        notes.add("Resident memory over the run (MiB): " + series + ".");
+        notes.add("Resident memory over the run, MiB (committed Java heap in brackets): " + series + ".");
         notes.add("Requests: " + r.statusLine() + ".");
         notes.add("Hit and miss are the client's prediction (an LRU of the 10 most recently requested models); the "
                 + "server counted " + String.format(Locale.ROOT, "%.0f", f.counters().get("ember_cold_starts_total"))
@@ -227,7 +264,8 @@ final class ManyModels {
                 `-Dember.pool.memory-budget=%d` (room for %d of them). After readiness, %d clients in a closed loop \
                 each send `POST /v2/models/<random model>/infer` (one row of %d floats, uniform random choice of the \
                 model) for 90 s, starting with nothing loaded. Loads, unloads, evictions and cold starts are the \
-                change of the `/q/metrics` counters over the run; resident memory (VmRSS) is sampled every 2 s. \
+                change of the `/q/metrics` counters over the run; resident memory (VmRSS) is sampled every 2 s, \
+                with the Java heap's committed size (`jvm_memory_committed_bytes{area="heap"}`) beside it. \
                 Bare session creation is `createSession` of the same bytes in the benchmark's JVM (median of 5).""",
                 MODELS, LAYERS, WIDTH, LAYERS, WIDTH, WIDTH, f.modelBytes(), f.budget(), FIT, CLIENTS, WIDTH), rows, notes);
     }

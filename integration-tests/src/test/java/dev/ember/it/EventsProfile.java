@@ -36,8 +36,7 @@ public class EventsProfile implements QuarkusTestProfile {
                 route(SLOW, "function", "scale_int64"),
                 Map.entry("ember.functions.linear.versions.1.percent", "50"),
                 Map.entry("ember.functions.linear.versions.2.percent", "50"),
-                Map.entry("ember.functions.scale_int64.timeout", "0s"),
-                Map.entry("quarkus.http.test-port", "0"));
+                Map.entry("ember.functions.scale_int64.timeout", "0s"));
     }
 
     private static Map.Entry<String, String> route(String type, String key, String value) {

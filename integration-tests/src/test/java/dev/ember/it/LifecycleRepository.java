@@ -60,7 +60,6 @@ public class LifecycleRepository implements QuarkusTestResourceLifecycleManager 
         config.put("ember.functions.dynamic_quant.batch.max-delay", "50ms");
         // the shipped embed function must not take the small budget, whatever its shipped settings
         config.put("ember.functions.embed.min-warm", "false");
-        config.put("quarkus.http.test-port", "0");
         return config;
     }
 

@@ -16,7 +16,8 @@ import java.util.Map;
  * A repository for the fault-isolation and hardening checks: {@code flaky} (versions 1 and 2) reshapes its input to
  * 2x2, so any other element count fails inside ONNX Runtime (a 500, the version's own failure) while four elements
  * succeed; {@code add} is a healthy neighbour. Its circuit opens after 4 invocations at half failures and probes
- * after 2 s. The console also goes to a file the test reads, to check that no request data is logged.
+ * after 2 s. {@code ember.device=cuda} forces the CUDA path, which fails on this CPU build, so every model falls back
+ * to the CPU at load. The console also goes to a file the test reads, to check that no request data is logged.
  */
 public class ReliabilityRepository implements QuarkusTestResourceLifecycleManager {
 
@@ -41,6 +42,8 @@ public class ReliabilityRepository implements QuarkusTestResourceLifecycleManage
             Files.deleteIfExists(LOG);
             return Map.of(
                     "ember.repository.path", root.toString(),
+                    // the CPU build has no CUDA provider: every model takes the CUDA-to-CPU fallback at load
+                    "ember.device", "cuda",
                     "ember.functions.flaky.circuit-breaker.request-volume-threshold", "4",
                     "ember.functions.flaky.circuit-breaker.failure-ratio", "0.5",
                     "ember.functions.flaky.circuit-breaker.delay", "2s",

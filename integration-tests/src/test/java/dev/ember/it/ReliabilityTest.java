@@ -86,6 +86,20 @@ public class ReliabilityTest {
 
     @Test
     @Order(2)
+    void aFailedCudaPathFallsBackToTheCpuWithAMetricAndOneLogLine() throws Exception {
+        given().contentType(ContentType.JSON).body("{\"inputs\": [{\"name\": \"a\", \"shape\": [1, 3], \"datatype\": "
+                + "\"FP32\", \"data\": [1, 2, 3]}, {\"name\": \"b\", \"shape\": [1, 3], \"datatype\": \"FP32\", "
+                + "\"data\": [1, 1, 1]}]}").post("/v2/models/add/infer").then().statusCode(200)
+                .body("outputs[0].data", org.hamcrest.Matchers.contains(2.0f, 3.0f, 4.0f));
+        assertThat(Metrics.value("ember_device_fallbacks_total", "function", "add", "version", "1",
+                "reason", "no_cuda_provider")).isEqualTo(1.0);
+        assertThat(Files.readAllLines(ReliabilityRepository.LOG))
+                .filteredOn(line -> line.contains("ember.device=cuda") && line.contains("model add/1 runs on CPU"))
+                .hasSize(1);
+    }
+
+    @Test
+    @Order(2)
     void namesThatCouldLeaveTheRepositoryAreUnknown() {
         for (String path : new String[] {"/v2/models/%2e%2e/ready", "/v2/models/..%2F..%2Fetc%2Fpasswd",
                 "/v2/models/%2Fetc%2Fpasswd/versions/1", "/v2/models/flaky/versions/..%2F1/ready",

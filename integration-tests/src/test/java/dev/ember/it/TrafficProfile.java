@@ -22,8 +22,7 @@ public class TrafficProfile implements QuarkusTestProfile {
                 "ember.functions.linear.versions.2.percent", "0",
                 "ember.functions.linear.versions.2.tag", "candidate",
                 // batched, so that requests of one version share runs while the other version runs beside it
-                "ember.functions.linear.batch.max-size", "8",
-                "quarkus.http.test-port", "0");
+                "ember.functions.linear.batch.max-size", "8");
     }
 
     @Override
