@@ -57,11 +57,16 @@ public class ShutdownDrain {
                 + " requests in flight complete (at most %s)", delay, timeout.map(Duration::toString).orElse("no wait"));
     }
 
-    /** Fired once the requests in flight are done (or the timeout passed), just before the listener closes. */
+    /** Fired once the requests in flight are done (or the timeout passed), as the listener closes. */
     void onDrained(@Observes ShutdownEvent event) {
         if (draining) {
-            LOG.info("drained: the listener closes now");
+            LOG.info("drained: the listener is closing");
         }
+    }
+
+    /** Whether SIGTERM has been received. */
+    public boolean draining() {
+        return draining;
     }
 
     /** Whether new work (a request that would run a model or change state) is refused: the drain's second phase. */

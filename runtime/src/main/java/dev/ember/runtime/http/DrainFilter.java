@@ -20,6 +20,12 @@ public class DrainFilter {
 
     @RouteFilter(200)
     void refuseWhileDraining(RoutingContext rc) {
+        // a response sent once draining closes its connection, so no client keeps one that the shutdown will cut
+        rc.addHeadersEndHandler(v -> {
+            if (drain.draining()) {
+                rc.response().headers().set(HttpHeaders.CONNECTION, "close");
+            }
+        });
         HttpMethod method = rc.request().method();
         if ((method == HttpMethod.POST || method == HttpMethod.PUT || method == HttpMethod.DELETE)
                 && drain.refusesNewWork()) {
