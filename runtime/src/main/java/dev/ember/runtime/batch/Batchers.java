@@ -2,6 +2,7 @@ package dev.ember.runtime.batch;
 
 import dev.ember.runtime.api.ModelId;
 import dev.ember.runtime.config.EmberConfig;
+import dev.ember.runtime.pool.WarmPool;
 import io.micrometer.core.instrument.MeterRegistry;
 import jakarta.annotation.PreDestroy;
 import jakarta.enterprise.context.ApplicationScoped;
@@ -27,7 +28,8 @@ public class Batchers {
         this.registry = registry;
         AtomicInteger n = new AtomicInteger();
         this.workers = Executors.newCachedThreadPool(r -> {
-            Thread t = new Thread(r, "ember-inference-" + n.incrementAndGet());
+            // sessions run here; ONNX Runtime's native code needs more than the default stack (see WarmPool)
+            Thread t = new Thread(null, r, "ember-inference-" + n.incrementAndGet(), WarmPool.NATIVE_STACK_BYTES);
             t.setDaemon(true);
             return t;
         });

@@ -94,10 +94,16 @@ public class WarmPool {
         registry.gauge("ember.pool.loaded.bytes", loadedBytes);
     }
 
+    /**
+     * ONNX Runtime's native start-up recurses deeply (it overflowed a default 1 MiB stack when the JVM command line
+     * was a few KB long), and sessions are created on these threads: give them room.
+     */
+    public static final long NATIVE_STACK_BYTES = 16L << 20;
+
     private static ThreadFactory daemon(String prefix) {
         AtomicInteger n = new AtomicInteger();
         return r -> {
-            Thread t = new Thread(r, prefix + n.incrementAndGet());
+            Thread t = new Thread(null, r, prefix + n.incrementAndGet(), NATIVE_STACK_BYTES);
             t.setDaemon(true);
             return t;
         };
