@@ -3,7 +3,11 @@ package dev.ember.knative.cli;
 import dev.ember.knative.metrics.PrometheusException;
 import dev.ember.knative.metrics.RevisionMetrics;
 import dev.ember.knative.rollout.Pacer;
+import dev.ember.knative.rollout.RolloutController;
+import dev.ember.knative.rollout.RolloutListener;
+import dev.ember.knative.rollout.RolloutTimeouts;
 import dev.ember.knative.rollout.RolloutException;
+import io.fabric8.knative.client.KnativeClient;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
 import picocli.CommandLine;
@@ -92,6 +96,12 @@ public final class EmberRolloutCommand {
             return namespace;
         }
         return client.getNamespace() != null ? client.getNamespace() : "default";
+    }
+
+    /** The controller of the commands that only read or write the Service (status, promote, rollback). */
+    RolloutController serviceController(KubernetesClient kubernetes, RolloutListener listener) {
+        return new RolloutController(kubernetes.adapt(KnativeClient.class), namespace(kubernetes), NO_METRICS, pacer,
+                RolloutTimeouts.DEFAULTS, listener, driverId());
     }
 
     /** One line per event: {@code 10:15:04 embed: step 2/4: 25% to ...}. */

@@ -2,8 +2,6 @@ package dev.ember.knative.cli;
 
 import dev.ember.knative.rollout.RolloutController;
 import dev.ember.knative.rollout.RolloutState;
-import dev.ember.knative.rollout.RolloutTimeouts;
-import io.fabric8.knative.client.KnativeClient;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -33,9 +31,8 @@ final class PromoteSubcommand implements Callable<Integer> {
     public Integer call() {
         PrintWriter out = spec.commandLine().getOut();
         try (KubernetesClient kubernetes = parent.openClient()) {
-            RolloutController controller = new RolloutController(kubernetes.adapt(KnativeClient.class),
-                    parent.namespace(kubernetes), EmberRolloutCommand.NO_METRICS, parent.pacer, RolloutTimeouts.DEFAULTS,
-                    (svc, message) -> parent.print(out, svc, message), EmberRolloutCommand.driverId());
+            RolloutController controller = parent.serviceController(kubernetes,
+                    (svc, message) -> parent.print(out, svc, message));
             RolloutState state = controller.promote(service);
             out.println("stable: " + state.stable() + " (100%), previous: " + state.previous() + " (0%)");
             return ExitCodes.OK;

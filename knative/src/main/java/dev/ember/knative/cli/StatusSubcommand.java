@@ -4,9 +4,7 @@ import dev.ember.knative.rollout.DurationText;
 import dev.ember.knative.rollout.RolloutController;
 import dev.ember.knative.rollout.RolloutState;
 import dev.ember.knative.rollout.RolloutStatus;
-import dev.ember.knative.rollout.RolloutTimeouts;
 import dev.ember.knative.rollout.TrafficPlan;
-import io.fabric8.knative.client.KnativeClient;
 import io.fabric8.knative.serving.v1.TrafficTarget;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import picocli.CommandLine.Command;
@@ -40,9 +38,8 @@ final class StatusSubcommand implements Callable<Integer> {
     public Integer call() {
         PrintWriter out = spec.commandLine().getOut();
         try (KubernetesClient kubernetes = parent.openClient()) {
-            RolloutController controller = new RolloutController(kubernetes.adapt(KnativeClient.class),
-                    parent.namespace(kubernetes), EmberRolloutCommand.NO_METRICS, parent.pacer, RolloutTimeouts.DEFAULTS,
-                    (svc, message) -> { }, EmberRolloutCommand.driverId());
+            RolloutController controller = parent.serviceController(kubernetes,
+                    (svc, message) -> { });
             print(out, controller.status(service));
             out.flush();
             return ExitCodes.OK;
