@@ -1,14 +1,7 @@
 package dev.ember.knative.cli;
 
-import dev.ember.knative.metrics.PrometheusException;
-import dev.ember.knative.metrics.RevisionMetrics;
 import dev.ember.knative.rollout.Pacer;
-import dev.ember.knative.rollout.RolloutController;
-import dev.ember.knative.rollout.RolloutListener;
-import dev.ember.knative.rollout.RolloutTimeouts;
 import dev.ember.knative.rollout.RolloutException;
-import io.fabric8.knative.client.KnativeClient;
-import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -16,9 +9,6 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.ScopeType;
 
 import java.io.PrintWriter;
-import java.time.LocalTime;
-import java.time.ZoneId;
-import java.time.format.DateTimeFormatter;
 import java.util.HexFormat;
 import java.util.concurrent.ThreadLocalRandom;
 
@@ -44,11 +34,6 @@ public final class EmberRolloutCommand {
     @Option(names = "--context", scope = ScopeType.INHERIT,
             description = "kubeconfig context to use (default: the current context, or in-cluster configuration).")
     String context;
-
-    /** For commands that only read or write the Service (status, promote, rollback): they never query metrics. */
-    static final RevisionMetrics NO_METRICS = (service, revision, window) -> {
-        throw new PrometheusException("this command does not read metrics");
-    };
 
     final KubernetesClientSource clients;
     final Pacer pacer;
@@ -85,30 +70,6 @@ public final class EmberRolloutCommand {
             return ExitCodes.ERROR;
         });
         return cl;
-    }
-
-    KubernetesClient openClient() {
-        return clients.open(context);
-    }
-
-    String namespace(KubernetesClient client) {
-        if (namespace != null && !namespace.isBlank()) {
-            return namespace;
-        }
-        return client.getNamespace() != null ? client.getNamespace() : "default";
-    }
-
-    /** The controller of the commands that only read or write the Service (status, promote, rollback). */
-    RolloutController serviceController(KubernetesClient kubernetes, RolloutListener listener) {
-        return new RolloutController(kubernetes.adapt(KnativeClient.class), namespace(kubernetes), NO_METRICS, pacer,
-                RolloutTimeouts.DEFAULTS, listener, driverId());
-    }
-
-    /** One line per event: {@code 10:15:04 embed: step 2/4: 25% to ...}. */
-    void print(PrintWriter out, String service, String message) {
-        out.println(LocalTime.ofInstant(pacer.clock().instant(), ZoneId.systemDefault())
-                .format(DateTimeFormatter.ofPattern("HH:mm:ss")) + " " + service + ": " + message);
-        out.flush();
     }
 
     /** Who drives a rollout, recorded on the Service so a second driver can tell it took over. */

@@ -1,16 +1,10 @@
 package dev.ember.knative.cli;
 
-import dev.ember.knative.rollout.RolloutController;
 import dev.ember.knative.rollout.RolloutState;
-import io.fabric8.kubernetes.client.KubernetesClient;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.Parameters;
-import picocli.CommandLine.ParentCommand;
-import picocli.CommandLine.Spec;
 
-import java.io.PrintWriter;
 import java.util.concurrent.Callable;
 
 @Command(name = "rollback", mixinStandardHelpOptions = true,
@@ -19,14 +13,8 @@ import java.util.concurrent.Callable;
                 + " to the revision the promotion replaced ('previous').")
 final class RollbackSubcommand implements Callable<Integer> {
 
-    @ParentCommand
-    EmberRolloutCommand parent;
-
-    @Spec
-    CommandSpec spec;
-
-    @Parameters(index = "0", paramLabel = "SERVICE", description = "Name of the Knative Service.")
-    String service;
+    @Mixin
+    ServiceTarget service;
 
     @Option(names = "--reason", defaultValue = "requested by hand",
             description = "Why, recorded in the rollout.ember.dev/message annotation (default: ${DEFAULT-VALUE}).")
@@ -34,13 +22,8 @@ final class RollbackSubcommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        PrintWriter out = spec.commandLine().getOut();
-        try (KubernetesClient kubernetes = parent.openClient()) {
-            RolloutController controller = parent.serviceController(kubernetes,
-                    (svc, message) -> parent.print(out, svc, message));
-            RolloutState state = controller.rollback(service, reason);
-            out.println("stable: " + state.stable() + " (100%), candidate: " + state.candidate() + " (0%)");
-            return ExitCodes.OK;
-        }
+        RolloutState state = service.onServiceRollout(rollout -> rollout.rollback(service.name, reason));
+        service.out().println("stable: " + state.stable() + " (100%), candidate: " + state.candidate() + " (0%)");
+        return ExitCodes.OK;
     }
 }

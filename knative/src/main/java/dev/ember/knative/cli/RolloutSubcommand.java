@@ -2,7 +2,7 @@ package dev.ember.knative.cli;
 
 import dev.ember.knative.rollout.AnalysisThresholds;
 import dev.ember.knative.rollout.CandidateSource;
-import dev.ember.knative.rollout.RolloutController;
+import dev.ember.knative.rollout.RolloutDriver;
 import dev.ember.knative.rollout.RolloutOutcome;
 import dev.ember.knative.rollout.RolloutPlan;
 import dev.ember.knative.rollout.RolloutTimeouts;
@@ -13,11 +13,8 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.Parameters;
-import picocli.CommandLine.ParentCommand;
 import picocli.CommandLine.Spec;
 
-import java.io.PrintWriter;
 import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
@@ -44,14 +41,11 @@ final class RolloutSubcommand implements Callable<Integer> {
         String revision;
     }
 
-    @ParentCommand
-    EmberRolloutCommand parent;
+    @Mixin
+    ServiceTarget service;
 
     @Spec
     CommandSpec spec;
-
-    @Parameters(index = "0", paramLabel = "SERVICE", description = "Name of the Knative Service.")
-    String service;
 
     @ArgGroup(exclusive = true, multiplicity = "0..1")
     Candidate candidate;
@@ -133,13 +127,12 @@ final class RolloutSubcommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        PrintWriter out = spec.commandLine().getOut();
-        try (KubernetesClient kubernetes = parent.openClient()) {
+        try (KubernetesClient kubernetes = service.openClient()) {
             KnativeClient knative = kubernetes.adapt(KnativeClient.class);
-            RolloutController controller = new RolloutController(knative, parent.namespace(kubernetes),
-                    prometheus.metrics(parent.pacer.clock()), parent.pacer,
+            RolloutDriver driver = new RolloutDriver(knative, service.namespace(kubernetes),
+                    prometheus.metrics(service.pacer().clock()), service.pacer(),
                     new RolloutTimeouts(readyTimeout, routeTimeout, pollInterval),
-                    (svc, message) -> parent.print(out, svc, message), EmberRolloutCommand.driverId());
+                    service.printer(), EmberRolloutCommand.driverId());
             RolloutOutcome outcome;
             if (candidate == null) {
                 List<String> ignored = PLAN_OPTIONS.stream()
@@ -148,13 +141,13 @@ final class RolloutSubcommand implements Callable<Integer> {
                     spec.commandLine().getErr().println("note: resuming with the plan recorded on the Service; "
                             + String.join(", ", ignored) + " ignored");
                 }
-                outcome = controller.resume(service);
+                outcome = driver.resume(service.name);
             } else {
                 CandidateSource source = candidate.image != null
                         ? new CandidateSource.Image(candidate.image, Optional.ofNullable(container),
                         Optional.ofNullable(candidateName))
                         : new CandidateSource.Existing(candidate.revision);
-                outcome = controller.start(service, source, plan());
+                outcome = driver.start(service.name, source, plan());
             }
             return switch (outcome.result()) {
                 case PROMOTED -> ExitCodes.OK;

@@ -1,17 +1,12 @@
 package dev.ember.knative.cli;
 
 import dev.ember.knative.rollout.DurationText;
-import dev.ember.knative.rollout.RolloutController;
 import dev.ember.knative.rollout.RolloutState;
 import dev.ember.knative.rollout.RolloutStatus;
 import dev.ember.knative.rollout.TrafficPlan;
 import io.fabric8.knative.serving.v1.TrafficTarget;
-import io.fabric8.kubernetes.client.KubernetesClient;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Model.CommandSpec;
-import picocli.CommandLine.Parameters;
-import picocli.CommandLine.ParentCommand;
-import picocli.CommandLine.Spec;
+import picocli.CommandLine.Mixin;
 
 import java.io.PrintWriter;
 import java.util.LinkedHashSet;
@@ -25,25 +20,16 @@ import java.util.concurrent.Callable;
                 + " traffic as written (spec) and as applied by Knative (status).")
 final class StatusSubcommand implements Callable<Integer> {
 
-    @ParentCommand
-    EmberRolloutCommand parent;
-
-    @Spec
-    CommandSpec spec;
-
-    @Parameters(index = "0", paramLabel = "SERVICE", description = "Name of the Knative Service.")
-    String service;
+    @Mixin
+    ServiceTarget service;
 
     @Override
     public Integer call() {
-        PrintWriter out = spec.commandLine().getOut();
-        try (KubernetesClient kubernetes = parent.openClient()) {
-            RolloutController controller = parent.serviceController(kubernetes,
-                    (svc, message) -> { });
-            print(out, controller.status(service));
-            out.flush();
-            return ExitCodes.OK;
-        }
+        RolloutStatus status = service.onServiceRollout(rollout -> rollout.status(service.name));
+        PrintWriter out = service.out();
+        print(out, status);
+        out.flush();
+        return ExitCodes.OK;
     }
 
     static void print(PrintWriter out, RolloutStatus status) {

@@ -10,7 +10,4 @@ import java.time.Duration;
  * @param pollInterval between reads of the Service or Revision while waiting
  */
 public record RolloutTimeouts(Duration ready, Duration route, Duration pollInterval) {
-
-    public static final RolloutTimeouts DEFAULTS = new RolloutTimeouts(Duration.ofMinutes(15), Duration.ofMinutes(2),
-            Duration.ofSeconds(1));
 }

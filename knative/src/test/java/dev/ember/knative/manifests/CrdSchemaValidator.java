@@ -11,6 +11,8 @@ import com.networknt.schema.path.NodePath;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.net.URISyntaxException;
+import java.net.URL;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -24,7 +26,7 @@ import java.util.regex.Pattern;
 import java.util.stream.Stream;
 
 /**
- * Validates Kubernetes objects against the CRDs in {@code ../shared/reference/knative-crds/}: the CRD is found by
+ * Validates Kubernetes objects against the vendored CRDs in {@code src/test/resources/knative-crds/}: the CRD is found by
  * the object's API group, version and kind, its {@code openAPIV3Schema} is converted by
  * {@link StructuralSchemaConverter} and applied with networknt's JSON Schema validator. On top: the checks the
  * API server makes outside the schema (object name, list-map keys unique, e.g. two env vars of one name).
@@ -43,17 +45,22 @@ public final class CrdSchemaValidator {
     private CrdSchemaValidator() {
     }
 
-    /** The reference CRDs; the directory comes from the build ({@code ember.crd.dir}). */
+    /** The reference CRDs, vendored as test resources. */
     public static CrdSchemaValidator reference() {
         return load(referenceDir());
     }
 
+    /** The {@code knative-crds} directory on the test class path (test resources are plain files, not a jar). */
     static Path referenceDir() {
-        Path dir = Path.of(System.getProperty("ember.crd.dir", "../../shared/reference/knative-crds"));
-        if (!Files.isDirectory(dir)) {
-            throw new IllegalStateException("Knative CRD reference directory not found: " + dir.toAbsolutePath());
+        URL dir = CrdSchemaValidator.class.getResource("/knative-crds");
+        if (dir == null) {
+            throw new IllegalStateException("Knative CRD reference directory knative-crds/ not on the test class path");
         }
-        return dir;
+        try {
+            return Path.of(dir.toURI());
+        } catch (URISyntaxException e) {
+            throw new IllegalStateException(e);
+        }
     }
 
     static CrdSchemaValidator load(Path dir) {

@@ -14,7 +14,7 @@ import java.util.regex.Pattern;
 
 /**
  * A Knative system ConfigMap snippet ({@code config-features}, {@code config-autoscaler}) against the reference
- * copy in {@code ../shared/reference/knative-crds/serving-config-*.yaml}: Knative has no schema for these, only
+ * copy in {@code src/test/resources/knative-crds/serving-config-*.yaml}: Knative has no schema for these, only
  * the documented keys of the {@code _example} block. Every key set here must be one of them, with a value of the
  * same sort (a feature state, a boolean, a number, a duration).
  */

@@ -16,16 +16,14 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.net.InetAddress;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 
 /**
  * fabric8's mock API server in CRUD mode, on loopback, knowing Knative's Service and Revision CRDs (from the
- * reference copies, so it applies the status subresource the way the API server does: a PUT of the Service
- * keeps the stored status, a PUT of .../status changes only the status; both check resourceVersion).
+ * vendored copies in test resources, so it applies the status subresource the way the API server does: a PUT of
+ * the Service keeps the stored status, a PUT of .../status changes only the status; both check resourceVersion).
  */
 public final class KnativeMockCluster implements AutoCloseable {
 
@@ -52,11 +50,13 @@ public final class KnativeMockCluster implements AutoCloseable {
     }
 
     static List<CustomResourceDefinitionContext> servingCrds() {
-        Path dir = Path.of(System.getProperty("ember.crd.dir", "../../shared/reference/knative-crds"));
         KubernetesSerialization serialization = new KubernetesSerialization();
         List<CustomResourceDefinitionContext> contexts = new ArrayList<>();
         for (String file : List.of("serving-service.yaml", "serving-revision.yaml")) {
-            try (InputStream in = Files.newInputStream(dir.resolve(file))) {
+            try (InputStream in = KnativeMockCluster.class.getResourceAsStream("/knative-crds/" + file)) {
+                if (in == null) {
+                    throw new IllegalStateException("knative-crds/" + file + " not on the test class path");
+                }
                 contexts.add(CustomResourceDefinitionContext.fromCrd(
                         serialization.unmarshal(in, CustomResourceDefinition.class)));
             } catch (IOException e) {

@@ -6,7 +6,7 @@ import org.junit.jupiter.api.Test;
 
 import java.util.List;
 
-import static dev.ember.knative.rollout.RolloutControllerTest.target;
+import static dev.ember.knative.rollout.RolloutDriverTest.target;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 

@@ -33,7 +33,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
  * Service CRD schema and Knative's traffic rules.
  */
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
-class RolloutControllerTest {
+class RolloutDriverTest {
 
     static final String SERVICE = "embed";
     static final String STABLE = "embed-00001";
@@ -87,7 +87,7 @@ class RolloutControllerTest {
 
     @Test
     void aHealthyCandidateIsPromotedStepByStep() {
-        RolloutOutcome outcome = controller("driver-1").start(SERVICE,
+        RolloutOutcome outcome = driver("driver-1").start(SERVICE,
                 new CandidateSource.Image("ember/ember-jvm:0.2.0", Optional.empty(), Optional.empty()), PLAN);
 
         assertThat(outcome.result()).isEqualTo(RolloutOutcome.Result.PROMOTED);
@@ -117,7 +117,7 @@ class RolloutControllerTest {
     void aFailingCandidateIsRolledBackAtTheFirstFailedGate() {
         metrics.behave("embed-v2", new SimulatedMetrics.Behaviour(0.20, 0.040));
 
-        RolloutOutcome outcome = controller("driver-1").start(SERVICE,
+        RolloutOutcome outcome = driver("driver-1").start(SERVICE,
                 new CandidateSource.Image("ember/ember-jvm:0.2.0", Optional.empty(), Optional.of("embed-v2")), PLAN);
 
         assertThat(outcome.result()).isEqualTo(RolloutOutcome.Result.ROLLED_BACK);
@@ -134,7 +134,7 @@ class RolloutControllerTest {
     void aSlowCandidateIsRolledBackOnP99() {
         metrics.behave("embed-v2", new SimulatedMetrics.Behaviour(0.001, 0.200));
 
-        RolloutOutcome outcome = controller("driver-1").start(SERVICE,
+        RolloutOutcome outcome = driver("driver-1").start(SERVICE,
                 new CandidateSource.Image("ember/ember-jvm:0.2.0", Optional.empty(), Optional.of("embed-v2")), PLAN);
 
         assertThat(outcome.result()).isEqualTo(RolloutOutcome.Result.ROLLED_BACK);
@@ -146,7 +146,7 @@ class RolloutControllerTest {
     @Test
     void aRolloutCrashedMidwayIsResumedFromItsStep() throws Exception {
         metrics.crashOnce("embed-v2", q -> q.revision().equals("embed-v2") && q.candidateShareNow() == 0.50);
-        CompletableFuture<RolloutOutcome> crashed = CompletableFuture.supplyAsync(() -> controller("driver-1").start(SERVICE,
+        CompletableFuture<RolloutOutcome> crashed = CompletableFuture.supplyAsync(() -> driver("driver-1").start(SERVICE,
                 new CandidateSource.Image("ember/ember-jvm:0.2.0", Optional.empty(), Optional.of("embed-v2")), PLAN));
         assertThatThrownBy(() -> crashed.get(30, TimeUnit.SECONDS)).isInstanceOf(ExecutionException.class)
                 .hasCauseInstanceOf(SimulatedMetrics.SimulatedCrash.class);
@@ -156,11 +156,11 @@ class RolloutControllerTest {
         assertThat(left.step()).isEqualTo(3);
         assertThat(left.driver()).isEqualTo("driver-1");
         // a second rollout of another candidate is refused while this one is recorded
-        assertThatThrownBy(() -> controller("driver-2").start(SERVICE,
+        assertThatThrownBy(() -> driver("driver-2").start(SERVICE,
                 new CandidateSource.Image("ember/ember-jvm:0.3.0", Optional.empty(), Optional.empty()), PLAN))
                 .isInstanceOf(RolloutException.class).hasMessageContaining("rollout of embed-v2 is Progressing at step 3/4");
 
-        RolloutOutcome resumed = controller("driver-2").resume(SERVICE);
+        RolloutOutcome resumed = driver("driver-2").resume(SERVICE);
 
         assertThat(resumed.result()).isEqualTo(RolloutOutcome.Result.PROMOTED);
         // resumed at 50%, not restarted at 5%
@@ -171,11 +171,11 @@ class RolloutControllerTest {
     @Test
     void aCrashedRolloutCanBeRolledBackByHand() {
         metrics.crashOnce("embed-v2", q -> q.revision().equals("embed-v2") && q.candidateShareNow() == 0.25);
-        assertThatThrownBy(() -> controller("driver-1").start(SERVICE,
+        assertThatThrownBy(() -> driver("driver-1").start(SERVICE,
                 new CandidateSource.Image("ember/ember-jvm:0.2.0", Optional.empty(), Optional.of("embed-v2")), PLAN))
                 .isInstanceOf(SimulatedMetrics.SimulatedCrash.class);
 
-        RolloutState state = controller("operator").rollback(SERVICE, "investigating a crash");
+        RolloutState state = byHand().rollback(SERVICE, "investigating a crash");
 
         assertThat(state.phase()).isEqualTo(RolloutPhase.RolledBack);
         assertThat(state.message()).isEqualTo("rolled back at step 2/4: investigating a crash");
@@ -189,14 +189,14 @@ class RolloutControllerTest {
         // the write that moves to step 2 loses a race against someone labelling the Service
         cluster.dispatcher().loseRaces(body -> "2".equals(body.path("metadata").path("annotations")
                 .path("rollout.ember.dev/step").asText()), 1);
-        RolloutController controller = controller("driver-1");
+        RolloutDriver driver = driver("driver-1");
 
-        RolloutOutcome outcome = controller.start(SERVICE,
+        RolloutOutcome outcome = driver.start(SERVICE,
                 new CandidateSource.Image("ember/ember-jvm:0.2.0", Optional.empty(), Optional.of("embed-v2")), PLAN);
 
         assertThat(outcome.result()).isEqualTo(RolloutOutcome.Result.PROMOTED);
         assertThat(cluster.dispatcher().racesLost()).isEqualTo(1);
-        assertThat(controller.editor().conflictsRetried()).isGreaterThanOrEqualTo(1);
+        assertThat(driver.editor().conflictsRetried()).isGreaterThanOrEqualTo(1);
         assertThat(knative.appliedPercents(SERVICE, "embed-v2")).containsExactly(0L, 5L, 25L, 50L, 100L);
         // the other client's edit survived the retried write
         assertThat(service().getMetadata().getLabels()).containsEntry(RecordingCrudDispatcher.CONCURRENT_LABEL, "1");
@@ -204,7 +204,7 @@ class RolloutControllerTest {
 
     @Test
     void aCandidateThatNeverBecomesReadyIsRolledBackAndDropped() {
-        RolloutOutcome outcome = controller("driver-1").start(SERVICE,
+        RolloutOutcome outcome = driver("driver-1").start(SERVICE,
                 new CandidateSource.Image("ember/ember-jvm:broken", Optional.empty(), Optional.of("embed-broken")), PLAN);
 
         assertThat(outcome.result()).isEqualTo(RolloutOutcome.Result.ROLLED_BACK);
@@ -220,7 +220,7 @@ class RolloutControllerTest {
         RolloutPlan patient = new RolloutPlan(List.of(50, 100), Duration.ofMillis(200), Duration.ofMillis(100),
                 new AnalysisThresholds(0.01, 0.005, Optional.empty(), 1.5, Duration.ofMillis(10), 50, 1));
 
-        RolloutOutcome paused = controller("driver-1").start(SERVICE,
+        RolloutOutcome paused = driver("driver-1").start(SERVICE,
                 new CandidateSource.Image("ember/ember-jvm:0.2.0", Optional.empty(), Optional.of("embed-v2")), patient);
 
         assertThat(paused.result()).isEqualTo(RolloutOutcome.Result.PAUSED);
@@ -232,7 +232,7 @@ class RolloutControllerTest {
         assertThat(metrics.queries()).anyMatch(q -> q.revision().equals(STABLE) && !q.window().offset().isZero());
 
         metrics.requestsPerSecond(50_000);
-        RolloutOutcome resumed = controller("driver-2").resume(SERVICE);
+        RolloutOutcome resumed = driver("driver-2").resume(SERVICE);
 
         assertThat(resumed.result()).isEqualTo(RolloutOutcome.Result.PROMOTED);
         assertThat(knative.appliedPercents(SERVICE, "embed-v2")).containsExactly(0L, 50L, 100L);
@@ -242,11 +242,11 @@ class RolloutControllerTest {
     void aRollbackByAnotherClientStopsTheRunningDriver() throws Exception {
         RolloutPlan slow = new RolloutPlan(RolloutPlan.DEFAULT_STEPS, Duration.ofSeconds(5), Duration.ofMillis(50),
                 AnalysisThresholds.DEFAULTS);
-        CompletableFuture<RolloutOutcome> running = CompletableFuture.supplyAsync(() -> controller("driver-1").start(SERVICE,
+        CompletableFuture<RolloutOutcome> running = CompletableFuture.supplyAsync(() -> driver("driver-1").start(SERVICE,
                 new CandidateSource.Image("ember/ember-jvm:0.2.0", Optional.empty(), Optional.of("embed-v2")), slow));
         await("step 1 applied", () -> TrafficPlan.percentOf(appliedTraffic(), "embed-v2") == 5);
 
-        controller("operator").rollback(SERVICE, "by hand");
+        byHand().rollback(SERVICE, "by hand");
 
         assertThatThrownBy(() -> running.get(10, TimeUnit.SECONDS)).hasCauseInstanceOf(RolloutTakenOverException.class)
                 .hasMessageContaining("is now RolledBack");
@@ -256,10 +256,10 @@ class RolloutControllerTest {
 
     @Test
     void aPromotionCanBeRolledBackToThePreviousRevision() {
-        controller("driver-1").start(SERVICE,
+        driver("driver-1").start(SERVICE,
                 new CandidateSource.Image("ember/ember-jvm:0.2.0", Optional.empty(), Optional.of("embed-v2")), PLAN);
 
-        RolloutState state = controller("operator").rollback(SERVICE, "regression reported by users");
+        RolloutState state = byHand().rollback(SERVICE, "regression reported by users");
 
         assertThat(state.phase()).isEqualTo(RolloutPhase.RolledBack);
         assertThat(state.stable()).isEqualTo(STABLE);
@@ -282,10 +282,10 @@ class RolloutControllerTest {
         RolloutPlan slow = new RolloutPlan(RolloutPlan.DEFAULT_STEPS, Duration.ofSeconds(5), Duration.ofMillis(50),
                 AnalysisThresholds.DEFAULTS);
         CompletableFuture<RolloutOutcome> running = CompletableFuture.supplyAsync(
-                () -> controller("driver-1").start(SERVICE, new CandidateSource.Existing("embed-v2"), slow));
+                () -> driver("driver-1").start(SERVICE, new CandidateSource.Existing("embed-v2"), slow));
         await("step 1 applied", () -> TrafficPlan.percentOf(appliedTraffic(), "embed-v2") == 5);
 
-        RolloutState promoted = controller("operator").promote(SERVICE);
+        RolloutState promoted = byHand().promote(SERVICE);
 
         assertThat(promoted.phase()).isEqualTo(RolloutPhase.Promoted);
         assertThat(promoted.stable()).isEqualTo("embed-v2");
@@ -295,9 +295,15 @@ class RolloutControllerTest {
 
     // ------------------------------------------------------------------------------------------------ helpers
 
-    private RolloutController controller(String driver) {
-        return new RolloutController(cluster.knativeClient(), NAMESPACE, metrics, Pacer.system(), TIMEOUTS,
-                (svc, message) -> progress.add(message), driver);
+    private RolloutDriver driver(String driverId) {
+        return new RolloutDriver(cluster.knativeClient(), NAMESPACE, metrics, Pacer.system(), TIMEOUTS,
+                (svc, message) -> progress.add(message), driverId);
+    }
+
+    /** An operator's promote or rollback: no metrics, no driver. */
+    private ServiceRollout byHand() {
+        return new ServiceRollout(cluster.knativeClient(), NAMESPACE, Pacer.system(),
+                (svc, message) -> progress.add(message));
     }
 
     private Service service() {

@@ -30,11 +30,12 @@ import java.util.Optional;
  * <p>Every decision is written to the Service before it is acted on (traffic and {@link RolloutState} in the
  * same write), so a driver that dies can be resumed by another one from the Service alone. Writes go through
  * {@link ServiceEditor} (optimistic locking); each write and each wait re-reads the state and stops this driver
- * with {@link RolloutTakenOverException} if another client rolled back, promoted, or resumed the rollout.
+ * with {@link RolloutTakenOverException} if another client rolled back, promoted, or resumed the rollout (for
+ * instance by hand, through {@link ServiceRollout}).
  */
-public final class RolloutController {
+public final class RolloutDriver {
 
-    private final KnativeClient client;
+    private final ServiceRollout serviceRollout;
     private final String namespace;
     private final RevisionMetrics metrics;
     private final Pacer pacer;
@@ -43,16 +44,16 @@ public final class RolloutController {
     private final ServiceEditor editor;
     private final String driverId;
 
-    public RolloutController(KnativeClient client, String namespace, RevisionMetrics metrics, Pacer pacer,
-                             RolloutTimeouts timeouts, RolloutListener listener, String driverId) {
-        this.client = client;
+    public RolloutDriver(KnativeClient client, String namespace, RevisionMetrics metrics, Pacer pacer,
+                         RolloutTimeouts timeouts, RolloutListener listener, String driverId) {
+        this.serviceRollout = new ServiceRollout(client, namespace, pacer, listener);
         this.namespace = namespace;
         this.metrics = metrics;
         this.pacer = pacer;
         this.timeouts = timeouts;
         this.listener = listener;
         this.driverId = driverId;
-        this.editor = new ServiceEditor(client, namespace, 10, pacer);
+        this.editor = serviceRollout.editor();
     }
 
     public ServiceEditor editor() {
@@ -61,7 +62,7 @@ public final class RolloutController {
 
     /** Starts a rollout of {@code source} (or resumes the one in progress if it is of the same candidate). */
     public RolloutOutcome start(String name, CandidateSource source, RolloutPlan plan) {
-        Service service = requireService(name);
+        Service service = serviceRollout.requireService(name);
         Optional<RolloutState> existing = RolloutState.read(service);
         if (existing.isPresent() && existing.get().phase().active()) {
             RolloutState st = existing.get();
@@ -83,14 +84,14 @@ public final class RolloutController {
                 throw new RolloutException("revision name " + candidate + " must start with '" + name
                         + "-' (Knative requires it of names chosen in the template)");
             }
-            if (revision(candidate).isPresent()) {
+            if (serviceRollout.revision(candidate).isPresent()) {
                 throw new RolloutException("revision " + candidate + " already exists; roll it out with --revision "
                         + candidate + ", or choose another --candidate-name");
             }
             container(service, img.container()); // fail before writing if the container is ambiguous
         } else {
             candidate = ((CandidateSource.Existing) source).revisionName();
-            Revision revision = revision(candidate).orElseThrow(() -> new RolloutException(
+            Revision revision = serviceRollout.revision(candidate).orElseThrow(() -> new RolloutException(
                     "revision " + candidate + " not found in namespace " + namespace));
             String owner = labels(revision.getMetadata()).get("serving.knative.dev/service");
             if (!name.equals(owner)) {
@@ -134,9 +135,9 @@ public final class RolloutController {
         return drive(name);
     }
 
-    /** Takes over the rollout in progress (after a crash, or a pause) and drives it from its recorded step. */
+    /** Takes over the rollout in progress (after a crash, or a pause) and drives it from its serviceRollout step. */
     public RolloutOutcome resume(String name) {
-        RolloutState found = RolloutState.read(requireService(name))
+        RolloutState found = RolloutState.read(serviceRollout.requireService(name))
                 .orElseThrow(() -> new RolloutException("no rollout recorded on " + name));
         if (!found.phase().active()) {
             throw new RolloutException("the rollout of " + name + " is " + found.phase() + " (" + found.message()
@@ -157,72 +158,11 @@ public final class RolloutController {
         return drive(name);
     }
 
-    /** Moves all traffic to the candidate now, skipping the remaining steps; ends any driver's rollout. */
-    public RolloutState promote(String name) {
-        RolloutState found = RolloutState.read(requireService(name))
-                .orElseThrow(() -> new RolloutException("no rollout recorded on " + name + "; nothing to promote"));
-        if (found.phase() == RolloutPhase.Promoted) {
-            throw new RolloutException(found.stable() + " is already promoted on " + name);
-        }
-        if (found.candidate() == null || !isReady(found.candidate())) {
-            throw new RolloutException("candidate " + found.candidate() + " is not Ready (or no longer exists);"
-                    + " refusing to promote it");
-        }
-        return endByHand(name, RolloutPhase.Promoted,
-                "promoted " + found.candidate() + " by hand at step " + found.step() + "/" + found.plan().stepCount());
-    }
-
-    /**
-     * Sends all traffic back to the stable revision, keeping the candidate at 0% with its tag. After a promotion
-     * it returns to the revision the promotion replaced ({@code previous}).
-     */
-    public RolloutState rollback(String name, String reason) {
-        RolloutState found = RolloutState.read(requireService(name))
-                .orElseThrow(() -> new RolloutException("no rollout recorded on " + name + "; nothing to roll back"));
-        if (found.phase() == RolloutPhase.RolledBack) {
-            throw new RolloutException(name + " is already rolled back to " + found.stable());
-        }
-        if (found.phase() == RolloutPhase.Promoted) {
-            if (found.previous() == null) {
-                throw new RolloutException("no previous revision recorded on " + name + " to return to");
-            }
-            Service updated = editor.edit(name, current -> {
-                RolloutState st = requireState(current, name);
-                if (st.phase() != RolloutPhase.Promoted || !Objects.equals(st.stable(), found.stable())) {
-                    throw new RolloutTakenOverException(name + " changed meanwhile: " + st.message());
-                }
-                current.getSpec().setTraffic(new TrafficPlan(st.previous(), st.stable())
-                        .rolledBack(true, current.getSpec().getTraffic()));
-                st.ended(RolloutPhase.RolledBack, st.previous(), st.stable(), null,
-                        "rolled back from " + st.stable() + " to previous " + st.previous() + ": " + reason)
-                        .writeTo(current, now());
-                return current;
-            });
-            RolloutState after = requireState(updated, name);
-            listener.progress(name, after.message());
-            return after;
-        }
-        return endByHand(name, RolloutPhase.RolledBack,
-                "rolled back at step " + found.step() + "/" + found.plan().stepCount() + ": " + reason);
-    }
-
-    public RolloutStatus status(String name) {
-        Service service = requireService(name);
-        Optional<RolloutState> state = RolloutState.read(service);
-        Optional<Boolean> candidateReady = state.map(RolloutState::candidate)
-                .filter(c -> revision(c).isPresent()).map(this::isReady);
-        return new RolloutStatus(name, namespace, state,
-                orEmpty(service.getSpec().getTraffic()),
-                service.getStatus() == null ? List.of() : orEmpty(service.getStatus().getTraffic()),
-                candidateReady,
-                service.getStatus() == null ? null : service.getStatus().getLatestReadyRevisionName());
-    }
-
     // ---------------------------------------------------------------- the driving loop
 
     private RolloutOutcome drive(String name) {
         while (true) {
-            RolloutState st = requireDriving(requireService(name), name);
+            RolloutState st = requireDriving(serviceRollout.requireService(name), name);
             RolloutPlan plan = st.plan();
             if (st.step() == 0) {
                 Optional<String> notReady = awaitCandidateReady(name, st.candidate());
@@ -292,7 +232,7 @@ public final class RolloutController {
             if (now.isBefore(deadline)) {
                 Duration wait = Duration.between(now, deadline);
                 sleep(wait.compareTo(plan.checkInterval()) < 0 ? wait : plan.checkInterval());
-                requireDriving(requireService(name), name);
+                requireDriving(serviceRollout.requireService(name), name);
                 now = now();
                 if (now.isBefore(deadline)) {
                     GateResult early = analyse(name, st, served, now);
@@ -339,53 +279,11 @@ public final class RolloutController {
     private RolloutOutcome end(String name, RolloutPhase phase, RolloutOutcome.Result result,
                                boolean keepCandidate, String message) {
         Service updated = editor.edit(name, current -> {
-            RolloutState st = requireDriving(current, name);
-            TrafficPlan traffic = new TrafficPlan(st.stable(), st.candidate());
-            List<TrafficTarget> current0 = current.getSpec().getTraffic();
-            RolloutState ended = switch (phase) {
-                case Promoted -> {
-                    current.getSpec().setTraffic(traffic.promoted(current0));
-                    yield st.ended(phase, st.candidate(), null, st.stable(), message);
-                }
-                case RolledBack -> {
-                    current.getSpec().setTraffic(traffic.rolledBack(keepCandidate, current0));
-                    yield st.ended(phase, st.stable(), st.candidate(), st.previous(), message);
-                }
-                // paused: traffic stays where the step put it
-                default -> st.ended(phase, st.stable(), st.candidate(), st.previous(), message);
-            };
-            ended.writeTo(current, now());
+            ServiceRollout.writeEnd(current, requireDriving(current, name), phase, keepCandidate, message, now());
             return current;
         });
         listener.progress(name, message);
-        return new RolloutOutcome(result, requireState(updated, name));
-    }
-
-    /** promote/rollback by hand: ends the rollout whoever drives it (a running driver stops at its next check). */
-    private RolloutState endByHand(String name, RolloutPhase phase, String message) {
-        // a candidate that is not Ready cannot stay in the traffic block (the Route would not become Ready)
-        String candidate = RolloutState.read(requireService(name)).map(RolloutState::candidate).orElse(null);
-        boolean keepCandidate = candidate != null && isReady(candidate);
-        Service updated = editor.edit(name, current -> {
-            RolloutState st = requireState(current, name);
-            if (!st.phase().active() && !(phase == RolloutPhase.Promoted && st.phase() == RolloutPhase.RolledBack)) {
-                throw new RolloutException("the rollout of " + name + " is already " + st.phase());
-            }
-            TrafficPlan traffic = new TrafficPlan(st.stable(), st.candidate());
-            RolloutState ended;
-            if (phase == RolloutPhase.Promoted) {
-                current.getSpec().setTraffic(traffic.promoted(current.getSpec().getTraffic()));
-                ended = st.ended(phase, st.candidate(), null, st.stable(), message);
-            } else {
-                current.getSpec().setTraffic(traffic.rolledBack(keepCandidate && st.candidate().equals(candidate),
-                        current.getSpec().getTraffic()));
-                ended = st.ended(phase, st.stable(), st.candidate(), st.previous(), message);
-            }
-            ended.writeTo(current, now());
-            return current;
-        });
-        listener.progress(name, message);
-        return requireState(updated, name);
+        return new RolloutOutcome(result, ServiceRollout.requireState(updated, name));
     }
 
     // ---------------------------------------------------------------- waiting for Knative
@@ -394,9 +292,9 @@ public final class RolloutController {
     private Optional<String> awaitCandidateReady(String name, String candidate) {
         Instant deadline = now().plus(timeouts.ready());
         while (true) {
-            Optional<Revision> revision = revision(candidate);
-            Optional<Condition> ready = revision.flatMap(r -> readyCondition(r.getStatus() == null ? null
-                    : r.getStatus().getConditions()));
+            Optional<Revision> revision = serviceRollout.revision(candidate);
+            Optional<Condition> ready = revision.flatMap(r -> ServiceRollout.readyCondition(
+                    r.getStatus() == null ? null : r.getStatus().getConditions()));
             if (ready.isPresent() && "True".equals(ready.get().getStatus())) {
                 return Optional.empty();
             }
@@ -408,13 +306,13 @@ public final class RolloutController {
                         : "not Ready within " + DurationText.format(timeouts.ready()));
             }
             sleep(timeouts.pollInterval());
-            requireDriving(requireService(name), name);
+            requireDriving(serviceRollout.requireService(name), name);
         }
     }
 
     /**
      * Waits until the Route serves the split this step wrote (status.traffic), so that the hold measures that split.
-     * Returns when it began serving: the recorded step start if it already did at the first look (a resumed
+     * Returns when it began serving: the serviceRollout step start if it already did at the first look (a resumed
      * rollout keeps the hold it had), else the moment it was seen applied.
      */
     private Instant awaitRoute(String name, RolloutState st) {
@@ -422,7 +320,7 @@ public final class RolloutController {
         int candidatePercent = st.candidatePercent();
         boolean firstLook = true;
         while (true) {
-            Service service = requireService(name);
+            Service service = serviceRollout.requireService(name);
             requireDriving(service, name);
             List<TrafficTarget> applied = service.getStatus() == null ? null : service.getStatus().getTraffic();
             Long generation = service.getMetadata().getGeneration();
@@ -445,33 +343,10 @@ public final class RolloutController {
         }
     }
 
-    // ---------------------------------------------------------------- reading the cluster
-
-    private Service requireService(String name) {
-        Service service = client.services().inNamespace(namespace).withName(name).get();
-        if (service == null) {
-            throw new RolloutException("Knative Service " + namespace + "/" + name + " not found");
-        }
-        return service;
-    }
-
-    private Optional<Revision> revision(String name) {
-        return Optional.ofNullable(client.revisions().inNamespace(namespace).withName(name).get());
-    }
-
-    private boolean isReady(String revisionName) {
-        return revision(revisionName)
-                .flatMap(r -> readyCondition(r.getStatus() == null ? null : r.getStatus().getConditions()))
-                .map(c -> "True".equals(c.getStatus())).orElse(false);
-    }
-
-    private RolloutState requireState(Service service, String name) {
-        return RolloutState.read(service).orElseThrow(
-                () -> new RolloutTakenOverException("rollout annotations removed from " + name));
-    }
+    // ---------------------------------------------------------------- reading the Service
 
     private RolloutState requireDriving(Service service, String name) {
-        RolloutState st = requireState(service, name);
+        RolloutState st = ServiceRollout.requireState(service, name);
         if (st.phase() != RolloutPhase.Progressing) {
             throw new RolloutTakenOverException("the rollout of " + name + " is now " + st.phase()
                     + " (set by another client: " + st.message() + "); stopping");
@@ -539,17 +414,8 @@ public final class RolloutController {
         return image.revisionName().map(n -> n.equals(st.candidate())).orElse(image.image().equals(st.image()));
     }
 
-    static Optional<Condition> readyCondition(List<Condition> conditions) {
-        return conditions == null ? Optional.empty()
-                : conditions.stream().filter(c -> "Ready".equals(c.getType())).findFirst();
-    }
-
     private static Map<String, String> labels(ObjectMeta meta) {
         return meta.getLabels() == null ? Map.of() : meta.getLabels();
-    }
-
-    private static <T> List<T> orEmpty(List<T> list) {
-        return list == null ? List.of() : list;
     }
 
     private Instant now() {
