@@ -2,7 +2,7 @@ package dev.ember.runtime.batch;
 
 import dev.ember.runtime.api.ModelId;
 import dev.ember.runtime.config.EmberConfig;
-import dev.ember.runtime.pool.WarmPool;
+import dev.ember.runtime.onnx.NativeThreads;
 import io.micrometer.core.instrument.MeterRegistry;
 import jakarta.annotation.PreDestroy;
 import jakarta.enterprise.context.ApplicationScoped;
@@ -11,7 +11,6 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
-import java.util.concurrent.atomic.AtomicInteger;
 
 /** One {@link DynamicBatcher} per model version, configured from its function's settings. */
 @ApplicationScoped
@@ -26,13 +25,7 @@ public class Batchers {
     Batchers(EmberConfig config, MeterRegistry registry) {
         this.config = config;
         this.registry = registry;
-        AtomicInteger n = new AtomicInteger();
-        this.workers = Executors.newCachedThreadPool(r -> {
-            // sessions run here; ONNX Runtime's native code needs more than the default stack (see WarmPool)
-            Thread t = new Thread(null, r, "ember-inference-" + n.incrementAndGet(), WarmPool.NATIVE_STACK_BYTES);
-            t.setDaemon(true);
-            return t;
-        });
+        this.workers = Executors.newCachedThreadPool(NativeThreads.named("ember-inference-"));
     }
 
     public DynamicBatcher of(ModelId id) {

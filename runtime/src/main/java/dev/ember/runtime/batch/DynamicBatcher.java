@@ -7,6 +7,7 @@ import dev.ember.runtime.api.ModelCall;
 import dev.ember.runtime.api.ModelId;
 import dev.ember.runtime.api.Tensor;
 import dev.ember.runtime.api.UnavailableException;
+import dev.ember.runtime.metrics.EmberMeter;
 import dev.ember.runtime.onnx.LoadedModel;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.DistributionSummary;
@@ -62,26 +63,16 @@ public final class DynamicBatcher {
         this.id = id;
         this.settings = settings;
         this.workers = workers;
-        Tags tags = Tags.of("function", id.model(), "version", String.valueOf(id.version()));
-        registry.gauge("ember.queue.depth", tags, queue, q -> size());
-        this.rejectedFull = registry.counter("ember.requests.rejected", tags.and("reason", "queue_full"));
-        this.rejectedTimeout = registry.counter("ember.requests.rejected", tags.and("reason", "timeout"));
-        this.queueWait = Timer.builder("ember.queue.wait").tags(tags).publishPercentileHistogram()
-                .minimumExpectedValue(Duration.ofNanos(100_000)).maximumExpectedValue(Duration.ofSeconds(30))
-                .register(registry);
-        this.inference = Timer.builder("ember.inference.duration").tags(tags).publishPercentileHistogram()
-                .minimumExpectedValue(Duration.ofNanos(100_000)).maximumExpectedValue(Duration.ofSeconds(30))
-                .register(registry);
-        this.batchRows = DistributionSummary.builder("ember.batch.size").tags(tags).baseUnit("rows")
-                .serviceLevelObjectives(1, 2, 4, 8, 16, 32, 64, 128).register(registry);
-    }
-
-    public ModelId id() {
-        return id;
-    }
-
-    public BatchSettings settings() {
-        return settings;
+        String version = String.valueOf(id.version());
+        EmberMeter.QUEUE_DEPTH.gauge(registry, Tags.of("function", id.model(), "version", version), this,
+                DynamicBatcher::size);
+        this.rejectedFull = EmberMeter.REQUESTS_REJECTED.counter(registry, "function", id.model(), "version", version,
+                "reason", "queue_full");
+        this.rejectedTimeout = EmberMeter.REQUESTS_REJECTED.counter(registry, "function", id.model(), "version",
+                version, "reason", "timeout");
+        this.queueWait = EmberMeter.QUEUE_WAIT.timer(registry, "function", id.model(), "version", version);
+        this.inference = EmberMeter.INFERENCE_DURATION.timer(registry, "function", id.model(), "version", version);
+        this.batchRows = EmberMeter.BATCH_SIZE.summary(registry, "function", id.model(), "version", version);
     }
 
     public int size() {

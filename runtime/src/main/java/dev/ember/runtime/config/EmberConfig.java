@@ -44,9 +44,6 @@ public interface EmberConfig {
         /** Graph optimisation level: none, basic, extended or all. */
         @WithDefault("all")
         String optimizationLevel();
-
-        /** Directory where each optimised model is written as {@code <model>-<version>.ort.onnx}; unset = not written. */
-        Optional<Path> optimizedModelCache();
     }
 
     interface Repository {

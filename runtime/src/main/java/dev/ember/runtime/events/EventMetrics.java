@@ -1,10 +1,9 @@
 package dev.ember.runtime.events;
 
+import dev.ember.runtime.metrics.EmberMeter;
 import io.micrometer.core.instrument.MeterRegistry;
-import io.micrometer.core.instrument.Timer;
 import jakarta.enterprise.context.ApplicationScoped;
 
-import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -25,17 +24,15 @@ public class EventMetrics {
         this.registry = registry;
     }
 
-    /** One answered event: replied is true for a 200 with a reply event, reason is null unless it was rejected. */
-    void record(String type, boolean replied, RejectReason reason, long nanos) {
-        registry.counter("ember.events.received", "type", type).increment();
+    /** One answered event: replied is true for a 200 with a reply event, reason is the reject reason, null unless it was rejected. */
+    void record(String type, boolean replied, String reason, long nanos) {
+        EmberMeter.EVENTS_RECEIVED.counter(registry, "type", type).increment();
         if (replied) {
-            registry.counter("ember.events.replied", "type", type).increment();
+            EmberMeter.EVENTS_REPLIED.counter(registry, "type", type).increment();
         }
         if (reason != null) {
-            registry.counter("ember.events.rejected", "type", type, "reason", reason.tag).increment();
+            EmberMeter.EVENTS_REJECTED.counter(registry, "type", type, "reason", reason).increment();
         }
-        Timer.builder("ember.event.processing").tag("type", type).publishPercentileHistogram()
-                .minimumExpectedValue(Duration.ofNanos(500_000)).maximumExpectedValue(Duration.ofSeconds(60))
-                .register(registry).record(nanos, TimeUnit.NANOSECONDS);
+        EmberMeter.EVENT_PROCESSING.timer(registry, "type", type).record(nanos, TimeUnit.NANOSECONDS);
     }
 }

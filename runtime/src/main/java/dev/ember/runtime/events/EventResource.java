@@ -1,10 +1,9 @@
 package dev.ember.runtime.events;
 
-import dev.ember.runtime.api.NotFoundException;
-import dev.ember.runtime.http.ErrorMapper;
-import dev.ember.runtime.http.FunctionCalls;
+import dev.ember.runtime.invoke.DataPlane;
+import dev.ember.runtime.invoke.Failure;
+import dev.ember.runtime.invoke.Invocation;
 import dev.ember.runtime.repository.ModelCatalog;
-import dev.ember.runtime.traffic.Invocation;
 import io.cloudevents.CloudEvent;
 import io.cloudevents.core.builder.CloudEventBuilder;
 import io.smallrye.common.annotation.Blocking;
@@ -19,11 +18,12 @@ import jakarta.ws.rs.core.Response;
 import org.jboss.logging.Logger;
 
 import java.net.URI;
+import java.time.Duration;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
+import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 
 /**
@@ -44,13 +44,13 @@ public class EventResource {
 
     private final EventCodec codec = new EventCodec();
     private final EventRoutes routes;
-    private final FunctionCalls calls;
+    private final DataPlane dataPlane;
     private final ModelCatalog catalog;
     private final EventMetrics metrics;
 
-    EventResource(EventRoutes routes, FunctionCalls calls, ModelCatalog catalog, EventMetrics metrics) {
+    EventResource(EventRoutes routes, DataPlane dataPlane, ModelCatalog catalog, EventMetrics metrics) {
         this.routes = routes;
-        this.calls = calls;
+        this.dataPlane = dataPlane;
         this.catalog = catalog;
         this.metrics = metrics;
     }
@@ -64,8 +64,8 @@ public class EventResource {
             incoming = codec.decode(request.getHeader(HttpHeaders.CONTENT_TYPE), request.headers(), body);
         } catch (RejectedEventException e) {
             LOG.debugf("refused a request that is not a readable event: %s", e.getMessage());
-            metrics.record(EventMetrics.UNKNOWN_TYPE, false, e.reason, System.nanoTime() - start);
-            return CompletableFuture.completedFuture(ErrorMapper.error(e.reason.status, e.getMessage()));
+            metrics.record(EventMetrics.UNKNOWN_TYPE, false, e.reason.tag, System.nanoTime() - start);
+            return CompletableFuture.completedFuture(error(e.reason.status, e.getMessage(), null));
         }
         CloudEvent event = incoming.event();
         EventRoutes.Route route = routes.route(event.getType());
@@ -78,12 +78,13 @@ public class EventResource {
                             + "', which does not exist"
                     : "no function handles event type '" + route.type() + "': route it with ember.events.routes.\""
                             + route.type() + "\".function, or deploy a function of that name";
-            return CompletableFuture.completedFuture(rejected(event, route, RejectReason.NO_FUNCTION,
-                    ErrorMapper.error(RejectReason.NO_FUNCTION.status, message), start));
+            return CompletableFuture.completedFuture(rejected(event, route, Failure.NOT_FOUND.eventReason,
+                    error(Failure.NOT_FOUND.eventStatus, message, null), start));
         }
         CompletableFuture<Invocation<byte[]>> call;
         try {
-            call = calls.invoke(route.function(), route.selector(), EventCodec.requestBody(event, route.function()));
+            call = dataPlane.invoke(route.function(), route.selector(),
+                    EventCodec.requestBody(event, route.function()));
         } catch (RuntimeException e) {
             call = CompletableFuture.failedFuture(e);
         }
@@ -133,33 +134,35 @@ public class EventResource {
     }
 
     private Response failed(CloudEvent event, EventRoutes.Route route, Throwable failure, long start) {
-        Throwable t = failure instanceof CompletionException && failure.getCause() != null
-                ? failure.getCause() : failure;
+        Throwable t = Failure.unwrap(failure);
         if (t instanceof RejectedEventException r) {
-            return rejected(event, route, r.reason, ErrorMapper.error(r.reason.status, r.getMessage()), start);
+            return rejected(event, route, r.reason.tag, error(r.reason.status, r.getMessage(), null), start);
         }
-        if (t instanceof NotFoundException) {
-            // a pinned version or tag that is gone: retrying cannot help, so not the 404 brokers retry
-            return rejected(event, route, RejectReason.NO_FUNCTION, ErrorMapper.error(
-                    RejectReason.NO_FUNCTION.status, "event type '" + route.type() + "' cannot be handled: "
-                            + t.getMessage()), start);
+        Failure kind = Failure.of(t);
+        String message = kind == Failure.NOT_FOUND
+                ? "event type '" + route.type() + "' cannot be handled: " + t.getMessage() : t.getMessage();
+        if (kind == Failure.INTERNAL) {
+            LOG.errorf(t, "event id=%s failed", event.getId());
+            message = "internal error";
         }
-        Response response = ErrorMapper.toResponse(t);
-        RejectReason reason = switch (response.getStatus()) {
-            case 400 -> RejectReason.INVALID_DATA;
-            case 413 -> RejectReason.TOO_LARGE;
-            case 503 -> RejectReason.UNAVAILABLE;
-            case 504 -> RejectReason.TIMEOUT;
-            default -> RejectReason.FAILED;
-        };
-        return rejected(event, route, reason, response, start);
+        return rejected(event, route, kind.eventReason, error(kind.eventStatus, message,
+                Failure.retryAfter(t).map(Duration::toSeconds).orElse(null)), start);
     }
 
-    private Response rejected(CloudEvent event, EventRoutes.Route route, RejectReason reason, Response response,
+    private static Response error(int status, String message, Long retryAfterSeconds) {
+        Response.ResponseBuilder r = Response.status(status).type(MediaType.APPLICATION_JSON)
+                .entity(Map.of("error", message));
+        if (retryAfterSeconds != null) {
+            r.header("Retry-After", retryAfterSeconds);
+        }
+        return r.build();
+    }
+
+    private Response rejected(CloudEvent event, EventRoutes.Route route, String reason, Response response,
             long start) {
         LOG.debugf("event id=%s source=%s type=%s refused %d (%s)", event.getId(), event.getSource(),
-                event.getType(), response.getStatus(), reason.tag);
-        boolean known = route.configured() || reason != RejectReason.NO_FUNCTION;
+                event.getType(), response.getStatus(), reason);
+        boolean known = route.configured() || !reason.equals(Failure.NOT_FOUND.eventReason);
         metrics.record(known ? event.getType() : EventMetrics.UNROUTED_TYPE, false, reason,
                 System.nanoTime() - start);
         return response;

@@ -1,10 +1,10 @@
 package dev.ember.runtime.health;
 
 import dev.ember.runtime.api.ModelId;
+import dev.ember.runtime.lifecycle.ShutdownDrain;
 import dev.ember.runtime.pool.ModelState;
 import dev.ember.runtime.pool.WarmPool;
 import dev.ember.runtime.repository.ModelCatalog;
-import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.StartupEvent;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
@@ -25,12 +25,13 @@ public class Readiness {
 
     private final ModelCatalog catalog;
     private final WarmPool pool;
+    private final ShutdownDrain drain;
     private volatile boolean started;
-    private volatile boolean draining;
 
-    Readiness(ModelCatalog catalog, WarmPool pool) {
+    Readiness(ModelCatalog catalog, WarmPool pool, ShutdownDrain drain) {
         this.catalog = catalog;
         this.pool = pool;
+        this.drain = drain;
     }
 
     void onStart(@Observes StartupEvent event) {
@@ -41,19 +42,6 @@ public class Readiness {
             });
         }
         started = true;
-    }
-
-    void onStop(@Observes ShutdownEvent event) {
-        draining = true;
-    }
-
-    /** Turns readiness false at once, before in-flight work completes. */
-    public void drain() {
-        draining = true;
-    }
-
-    public boolean draining() {
-        return draining;
     }
 
     /** The versions of every function with {@code min-warm=true}. */
@@ -71,7 +59,7 @@ public class Readiness {
         if (!started) {
             return "starting";
         }
-        if (draining) {
+        if (drain.draining()) {
             return "draining";
         }
         for (ModelId id : pinned()) {

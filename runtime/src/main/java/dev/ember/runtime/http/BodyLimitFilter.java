@@ -1,9 +1,9 @@
 package dev.ember.runtime.http;
 
+import dev.ember.runtime.invoke.Failure;
 import io.quarkus.runtime.configuration.MemorySize;
 import io.quarkus.vertx.web.RouteFilter;
 import io.vertx.core.http.HttpHeaders;
-import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.RoutingContext;
 import org.eclipse.microprofile.config.inject.ConfigProperty;
 
@@ -22,16 +22,13 @@ public class BodyLimitFilter {
         if (length != null) {
             try {
                 if (Long.parseLong(length.trim()) > maxBodySize.asLongValue()) {
-                    rc.response().setStatusCode(413).putHeader(HttpHeaders.CONTENT_TYPE, "application/json")
-                            .putHeader(HttpHeaders.CONNECTION, "close")
-                            .end(new JsonObject().put("error", "request body of " + length.trim()
-                                    + " bytes is larger than the limit of " + maxBodySize.asLongValue()
-                                    + " bytes (quarkus.http.limits.max-body-size)").encode());
+                    RouteErrors.end(rc, Failure.TOO_LARGE, "request body of " + length.trim() + " bytes is larger"
+                            + " than the limit of " + maxBodySize.asLongValue()
+                            + " bytes (quarkus.http.limits.max-body-size)");
                     return;
                 }
             } catch (NumberFormatException e) {
-                rc.response().setStatusCode(400).putHeader(HttpHeaders.CONTENT_TYPE, "application/json")
-                        .end(new JsonObject().put("error", "Content-Length is not a number").encode());
+                RouteErrors.end(rc, Failure.BAD_INPUT, "Content-Length is not a number");
                 return;
             }
         }

@@ -1,10 +1,10 @@
 package dev.ember.runtime.http;
 
-import dev.ember.runtime.health.ShutdownDrain;
+import dev.ember.runtime.invoke.Failure;
+import dev.ember.runtime.lifecycle.ShutdownDrain;
 import io.quarkus.vertx.web.RouteFilter;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpMethod;
-import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.RoutingContext;
 import jakarta.inject.Inject;
 
@@ -29,10 +29,9 @@ public class DrainFilter {
         HttpMethod method = rc.request().method();
         if ((method == HttpMethod.POST || method == HttpMethod.PUT || method == HttpMethod.DELETE)
                 && drain.refusesNewWork()) {
-            rc.response().setStatusCode(503).putHeader(HttpHeaders.CONTENT_TYPE, "application/json")
-                    .putHeader("Retry-After", "1").putHeader(HttpHeaders.CONNECTION, "close")
-                    .end(new JsonObject().put("error", "the process is shutting down: send the request to"
-                            + " another instance").encode());
+            rc.response().putHeader("Retry-After", "1");
+            RouteErrors.end(rc, Failure.UNAVAILABLE, "the process is shutting down: send the request to another"
+                    + " instance");
             return;
         }
         rc.next();

@@ -1,11 +1,9 @@
 package dev.ember.runtime.http;
 
 import dev.ember.runtime.api.EmbeddingRequest;
-import dev.ember.runtime.api.InferenceFunction;
 import dev.ember.runtime.api.InvalidInputException;
-import dev.ember.runtime.api.NotFoundException;
-import dev.ember.runtime.repository.ModelCatalog;
-import dev.ember.runtime.traffic.FunctionRegistry;
+import dev.ember.runtime.codec.JsonBodies;
+import dev.ember.runtime.invoke.DataPlane;
 import dev.ember.runtime.traffic.VersionSelector;
 import io.smallrye.common.annotation.Blocking;
 import jakarta.ws.rs.Consumes;
@@ -22,15 +20,11 @@ import java.util.concurrent.CompletionStage;
 @Path("/v1/embeddings")
 public class EmbeddingsResource {
 
-    private final FunctionRegistry functions;
-    private final FunctionCalls calls;
+    private final DataPlane dataPlane;
     private final JsonBodies json;
-    private final ModelCatalog catalog;
 
-    EmbeddingsResource(FunctionRegistry functions, FunctionCalls calls, JsonBodies json, ModelCatalog catalog) {
-        this.catalog = catalog;
-        this.functions = functions;
-        this.calls = calls;
+    EmbeddingsResource(DataPlane dataPlane, JsonBodies json) {
+        this.dataPlane = dataPlane;
         this.json = json;
     }
 
@@ -43,14 +37,7 @@ public class EmbeddingsResource {
         if (request.model() == null || request.model().isBlank()) {
             throw new InvalidInputException("'model' is required: the name of an embedding function");
         }
-        InferenceFunction<?, ?> function = functions.find(request.model()).orElse(null);
-        if (function == null && !catalog.contains(request.model())) {
-            throw new NotFoundException("'model': there is no function '" + request.model() + "'");
-        }
-        if (function == null || function.requestType() != EmbeddingRequest.class) {
-            throw new InvalidInputException("'model': function '" + request.model() + "' is not an embedding function");
-        }
-        return calls.invoke(function.name(), VersionSelector.tagged(tag), body)
-                .thenApply(inv -> FunctionResource.ok(inv, inv.response()));
+        return dataPlane.invoke(request.model(), VersionSelector.tagged(tag), EmbeddingRequest.class, request,
+                "model", "an embedding function").thenApply(FunctionResource::ok);
     }
 }

@@ -1,9 +1,12 @@
 package dev.ember.runtime.http;
 
+import dev.ember.runtime.management.ManagementAuth;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.ember.runtime.api.NotFoundException;
+import dev.ember.runtime.codec.JsonBodies;
+import dev.ember.runtime.invoke.DataPlane;
 import dev.ember.runtime.repository.ModelNames;
-import dev.ember.runtime.traffic.Invocation;
+import dev.ember.runtime.invoke.Invocation;
 import dev.ember.runtime.traffic.TrafficBlock;
 import dev.ember.runtime.traffic.TrafficRouter;
 import dev.ember.runtime.traffic.VersionSelector;
@@ -34,13 +37,13 @@ public class FunctionResource {
     public static final String TAG_HEADER = "Ember-Tag";
     public static final String VERSION_HEADER = "Ember-Version";
 
-    private final FunctionCalls calls;
+    private final DataPlane dataPlane;
     private final TrafficRouter router;
     private final ManagementAuth auth;
     private final JsonBodies json;
 
-    FunctionResource(FunctionCalls calls, TrafficRouter router, ManagementAuth auth, JsonBodies json) {
-        this.calls = calls;
+    FunctionResource(DataPlane dataPlane, TrafficRouter router, ManagementAuth auth, JsonBodies json) {
+        this.dataPlane = dataPlane;
         this.router = router;
         this.auth = auth;
         this.json = json;
@@ -80,11 +83,11 @@ public class FunctionResource {
     }
 
     private CompletionStage<Response> invoke(String function, VersionSelector selector, byte[] body) {
-        return calls.invoke(function, selector, body).thenApply(inv -> ok(inv, inv.response()));
+        return dataPlane.invoke(function, selector, body).thenApply(FunctionResource::ok);
     }
 
-    static Response ok(Invocation<?> inv, byte[] body) {
-        return Response.ok(body, MediaType.APPLICATION_JSON)
+    static Response ok(Invocation<byte[]> inv) {
+        return Response.ok(inv.response(), MediaType.APPLICATION_JSON)
                 .header(VERSION_HEADER, String.valueOf(inv.served().version())).build();
     }
 

@@ -34,9 +34,4 @@ public record ExecutionDevice(Kind kind, int deviceId) {
     public boolean wantsCuda() {
         return kind != Kind.CPU;
     }
-
-    /** The metric tag value of a session that really runs here. */
-    public String tag() {
-        return kind == Kind.CUDA ? "cuda:" + deviceId : "cpu";
-    }
 }

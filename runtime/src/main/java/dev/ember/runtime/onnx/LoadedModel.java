@@ -135,10 +135,6 @@ public final class LoadedModel implements AutoCloseable {
         return dynamicallyQuantized;
     }
 
-    public boolean isClosing() {
-        return closing.get();
-    }
-
     /** Runs the model; {@code outputs} empty = all outputs. Inputs must already match the signature. */
     public Map<String, Tensor> run(Map<String, Tensor> inputs, Set<String> outputs) {
         Session s = acquire();

@@ -9,21 +9,19 @@ import ai.onnxruntime.OrtSession.SessionOptions.OptLevel;
 import dev.ember.runtime.api.ModelId;
 import dev.ember.runtime.api.ModelSignature;
 import dev.ember.runtime.config.EmberConfig;
-import dev.ember.runtime.repository.ModelLoadException;
+import dev.ember.runtime.metrics.EmberMeter;
+import dev.ember.runtime.api.ModelLoadException;
 import io.micrometer.core.instrument.MeterRegistry;
 import jakarta.enterprise.context.ApplicationScoped;
 import org.jboss.logging.Logger;
 
-import java.io.IOException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.Locale;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * Creates one session per model version from typed configuration: execution provider (CUDA with a loud fallback to
- * CPU), thread counts, optimisation level and the optional optimised-model cache.
+ * CPU), thread counts and optimisation level.
  */
 @ApplicationScoped
 public class SessionFactory {
@@ -46,10 +44,6 @@ public class SessionFactory {
         } catch (OrtException e) {
             LOG.warnf("could not disable ONNX Runtime telemetry: %s", e.getMessage());
         }
-    }
-
-    public ExecutionDevice device() {
-        return device;
     }
 
     /** Creates the session for {@code id} from the model's bytes (already verified by the repository). */
@@ -104,7 +98,7 @@ public class SessionFactory {
             try (SessionOptions options = options(id, false)) {
                 session = env.createSession(model, options);
             }
-            registry.counter("ember.device.fallbacks", "function", id.model(), "version",
+            EmberMeter.DEVICE_FALLBACKS.counter(registry, "function", id.model(), "version",
                     String.valueOf(id.version()), "reason", "cuda_run_error").increment();
             LOG.errorf("model %s: %s; it runs on CPU from now on", id, why);
             return session;
@@ -120,17 +114,11 @@ public class SessionFactory {
             options.setExecutionMode(onnx.interOpThreads() > 1
                     ? SessionOptions.ExecutionMode.PARALLEL : SessionOptions.ExecutionMode.SEQUENTIAL);
             options.setOptimizationLevel(optLevel(onnx.optimizationLevel()));
-            if (onnx.optimizedModelCache().isPresent()) {
-                Path dir = onnx.optimizedModelCache().get();
-                Files.createDirectories(dir);
-                String name = id.model() + "-" + id.version() + (cuda ? "-cuda" : "-cpu") + ".ort.onnx";
-                options.setOptimizedModelFilePath(dir.resolve(name).toString());
-            }
             if (cuda) {
                 options.addCUDA(device.deviceId());
             }
             return options;
-        } catch (OrtException | IOException | RuntimeException e) {
+        } catch (OrtException | RuntimeException e) {
             options.close();
             if (e instanceof OrtException oe) {
                 throw oe;
@@ -159,8 +147,8 @@ public class SessionFactory {
     }
 
     private void fallBackToCpu(ModelId id, String why, String reason) {
-        registry.counter("ember.device.fallbacks", "function", id.model(), "version", String.valueOf(id.version()),
-                "reason", reason).increment();
+        EmberMeter.DEVICE_FALLBACKS.counter(registry, "function", id.model(), "version",
+                String.valueOf(id.version()), "reason", reason).increment();
         // one line per process for auto; an explicit cuda request is an operator error worth a line per model
         if (device.kind() == ExecutionDevice.Kind.CUDA) {
             LOG.errorf("ember.device=%s but %s: model %s runs on CPU", config.device(), why, id);

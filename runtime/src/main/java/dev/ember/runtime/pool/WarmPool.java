@@ -5,13 +5,15 @@ import dev.ember.runtime.api.ModelId;
 import dev.ember.runtime.api.NotFoundException;
 import dev.ember.runtime.api.UnavailableException;
 import dev.ember.runtime.config.EmberConfig;
+import dev.ember.runtime.metrics.EmberMeter;
 import dev.ember.runtime.onnx.LoadedModel;
+import dev.ember.runtime.onnx.NativeThreads;
 import dev.ember.runtime.onnx.SessionFactory;
 import dev.ember.runtime.repository.ModelCatalog;
-import dev.ember.runtime.repository.ModelLoadException;
+import dev.ember.runtime.api.ModelLoadException;
 import dev.ember.runtime.repository.ModelSource;
 import io.micrometer.core.instrument.MeterRegistry;
-import io.micrometer.core.instrument.Timer;
+import io.micrometer.core.instrument.Tags;
 import io.quarkus.runtime.configuration.MemorySize;
 import jakarta.annotation.PreDestroy;
 import jakarta.enterprise.context.ApplicationScoped;
@@ -29,7 +31,6 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
@@ -66,6 +67,7 @@ public class WarmPool {
     private final ExecutorService loader;
     private final Optional<ScheduledExecutorService> sweeper;
     private final Map<ModelId, Slot> slots = new ConcurrentHashMap<>();
+    private final Map<String, FunctionSettings> settings = new ConcurrentHashMap<>();
     private final AtomicInteger warm = new AtomicInteger();
     // bytes of versions loading (reserved), warm or draining: what the budget limits
     private final AtomicLong loadedBytes = new AtomicLong();
@@ -84,29 +86,17 @@ public class WarmPool {
         if (budget.isPresent() && budget.getAsLong() <= 0) {
             throw new IllegalArgumentException("ember.pool.memory-budget must be positive; leave it unset for no limit");
         }
-        this.loader = Executors.newFixedThreadPool(config.pool().loadThreads(), daemon("ember-model-loader-"));
+        this.loader = Executors.newFixedThreadPool(config.pool().loadThreads(),
+                NativeThreads.named("ember-model-loader-"));
         this.sweeper = sweepPeriod(config).map(period -> {
-            ScheduledExecutorService s = Executors.newSingleThreadScheduledExecutor(daemon("ember-idle-sweeper-"));
+            ScheduledExecutorService s = Executors.newSingleThreadScheduledExecutor(
+                    NativeThreads.named("ember-idle-sweeper-"));
             s.scheduleWithFixedDelay(this::sweep, period.toNanos(), period.toNanos(), TimeUnit.NANOSECONDS);
             return s;
         });
-        registry.gauge("ember.models.warm", warm);
-        registry.gauge("ember.pool.loaded.bytes", loadedBytes);
-    }
-
-    /**
-     * ONNX Runtime's native start-up recurses deeply (it overflowed a default 1 MiB stack when the JVM command line
-     * was a few KB long), and sessions are created on these threads: give them room.
-     */
-    public static final long NATIVE_STACK_BYTES = 16L << 20;
-
-    private static ThreadFactory daemon(String prefix) {
-        AtomicInteger n = new AtomicInteger();
-        return r -> {
-            Thread t = new Thread(null, r, prefix + n.incrementAndGet(), NATIVE_STACK_BYTES);
-            t.setDaemon(true);
-            return t;
-        };
+        EmberMeter.MODELS_WARM.gauge(registry, Tags.empty(), warm, AtomicInteger::get);
+        EmberMeter.POOL_LOADED_BYTES.gauge(registry, Tags.empty(), loadedBytes, AtomicLong::get);
+        budget.ifPresent(b -> EmberMeter.POOL_BUDGET_BYTES.gauge(registry, Tags.empty(), () -> b));
     }
 
     /** A quarter of the shortest idle timeout (between 10 ms and 10 s); empty when no function has one. */
@@ -158,7 +148,7 @@ public class WarmPool {
      */
     public ModelLease lease(ModelId id) {
         ModelSource source = catalog.find(id).orElseThrow(() -> new NotFoundException("unknown model version " + id));
-        Slot slot = slots.computeIfAbsent(id, Slot::new);
+        Slot slot = slots.computeIfAbsent(id, this::slot);
         synchronized (slot) {
             slot.lastUsed = System.nanoTime();
             if (slot.error != null) {
@@ -228,7 +218,18 @@ public class WarmPool {
 
     /** Whether the version is {@code min-warm}: loaded at start, warmed up, never unloaded. */
     public boolean pinned(ModelId id) {
-        return config.functions().get(id.model()).minWarm();
+        return settings(id.model()).minWarm();
+    }
+
+    /** A function's pool settings, read from configuration once. */
+    private FunctionSettings settings(String function) {
+        return settings.computeIfAbsent(function, f -> {
+            EmberConfig.Function c = config.functions().get(f);
+            return new FunctionSettings(c.minWarm(), c.idleTimeout());
+        });
+    }
+
+    private record FunctionSettings(boolean minWarm, Duration idleTimeout) {
     }
 
     /** Bytes of the versions loading, warm or draining: what {@code ember.pool.memory-budget} limits. */
@@ -275,10 +276,9 @@ public class WarmPool {
                     warmUp.run(model);
                 }
             }
-            Timer.builder("ember.model.load.duration").tag("function", id.model()).tag("version", version)
-                    .tag("device", model.device()).register(registry).record(Duration.ofNanos(elapsed));
-            registry.counter("ember.model.loads", "function", id.model(), "version", version, "outcome", "success")
-                    .increment();
+            EmberMeter.MODEL_LOAD_DURATION.timer(registry, "function", id.model(), "version", version,
+                    "device", model.device()).record(Duration.ofNanos(elapsed));
+            loads(id, "success");
             synchronized (slot) {
                 gen.warm = true;
                 warm.incrementAndGet();
@@ -294,8 +294,7 @@ public class WarmPool {
             }
             // no room in the budget now: the version stays unloaded, a later request tries again
             unreserve(gen);
-            registry.counter("ember.model.loads", "function", id.model(), "version", version, "outcome", "rejected")
-                    .increment();
+            loads(id, "rejected");
             synchronized (slot) {
                 if (slot.current == gen) {
                     slot.current = null;
@@ -315,8 +314,7 @@ public class WarmPool {
         }
         unreserve(gen);
         String reason = (model != null ? "warm-up failed: " : "") + e.getMessage();
-        registry.counter("ember.model.loads", "function", id.model(), "version", String.valueOf(id.version()),
-                "outcome", "failure").increment();
+        loads(id, "failure");
         synchronized (slot) {
             if (slot.current == gen) {
                 slot.current = null;
@@ -325,6 +323,24 @@ public class WarmPool {
         }
         LOG.errorf("model %s failed to load: %s", id, reason);
         gen.model.completeExceptionally(failed(id, reason));
+    }
+
+    /** A new slot; its lifecycle counters start at 0, so their rates read 0 rather than nothing. */
+    private Slot slot(ModelId id) {
+        String version = String.valueOf(id.version());
+        for (String outcome : List.of("success", "failure", "rejected")) {
+            EmberMeter.MODEL_LOADS.counter(registry, "function", id.model(), "version", version, "outcome", outcome);
+        }
+        for (String reason : List.of("idle", "evicted", "explicit", "shutdown")) {
+            EmberMeter.MODEL_UNLOADS.counter(registry, "function", id.model(), "version", version, "reason", reason);
+        }
+        EmberMeter.MODEL_EVICTIONS.counter(registry, "function", id.model(), "version", version);
+        return new Slot(id);
+    }
+
+    private void loads(ModelId id, String outcome) {
+        EmberMeter.MODEL_LOADS.counter(registry, "function", id.model(), "version", String.valueOf(id.version()),
+                "outcome", outcome).increment();
     }
 
     private static UnavailableException failed(ModelId id, String reason) {
@@ -403,7 +419,7 @@ public class WarmPool {
             startDrain(victim.slot(), victim.gen(), "evicted");
         }
         ModelId id = victim.slot().id;
-        registry.counter("ember.model.evictions", "function", id.model(), "version", String.valueOf(id.version()))
+        EmberMeter.MODEL_EVICTIONS.counter(registry, "function", id.model(), "version", String.valueOf(id.version()))
                 .increment();
         LOG.infof("model %s evicted to make room for %s (ember.pool.memory-budget)", id, forId);
         close(victim.slot(), victim.gen());
@@ -427,7 +443,7 @@ public class WarmPool {
             reason = gen.drainReason;
         }
         ModelId id = slot.id;
-        registry.counter("ember.model.unloads", "function", id.model(), "version", String.valueOf(id.version()),
+        EmberMeter.MODEL_UNLOADS.counter(registry, "function", id.model(), "version", String.valueOf(id.version()),
                 "reason", reason).increment();
         LOG.infof("model %s unloaded (%s), %d bytes released", id, reason, model.sizeBytes());
         gen.closed.complete(null);
@@ -464,7 +480,7 @@ public class WarmPool {
         try {
             long now = System.nanoTime();
             for (Slot slot : slots.values()) {
-                Duration timeout = config.functions().get(slot.id.model()).idleTimeout();
+                Duration timeout = settings(slot.id.model()).idleTimeout();
                 if (timeout.isZero() || timeout.isNegative() || pinned(slot.id)) {
                     continue;
                 }

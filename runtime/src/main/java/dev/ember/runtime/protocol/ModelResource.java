@@ -3,12 +3,12 @@ package dev.ember.runtime.protocol;
 import dev.ember.runtime.api.ModelId;
 import dev.ember.runtime.api.NotFoundException;
 import dev.ember.runtime.api.TensorSpec;
-import dev.ember.runtime.health.Readiness;
+import dev.ember.runtime.invoke.DataPlane;
+import dev.ember.runtime.lifecycle.ShutdownDrain;
 import dev.ember.runtime.pool.ModelState;
 import dev.ember.runtime.pool.WarmPool;
 import dev.ember.runtime.repository.ModelCatalog;
 import dev.ember.runtime.repository.ModelNames;
-import dev.ember.runtime.traffic.FunctionInvoker;
 import dev.ember.runtime.traffic.TrafficRouter;
 import dev.ember.runtime.traffic.VersionSelector;
 import io.smallrye.common.annotation.Blocking;
@@ -34,19 +34,17 @@ public class ModelResource {
 
     private final ModelCatalog catalog;
     private final TrafficRouter router;
-    private final FunctionInvoker invoker;
+    private final DataPlane dataPlane;
     private final WarmPool pool;
-    private final TensorCalls tensors;
-    private final Readiness readiness;
+    private final ShutdownDrain drain;
 
-    ModelResource(ModelCatalog catalog, TrafficRouter router, FunctionInvoker invoker, WarmPool pool,
-            TensorCalls tensors, Readiness readiness) {
+    ModelResource(ModelCatalog catalog, TrafficRouter router, DataPlane dataPlane, WarmPool pool,
+            ShutdownDrain drain) {
         this.catalog = catalog;
         this.router = router;
-        this.invoker = invoker;
+        this.dataPlane = dataPlane;
         this.pool = pool;
-        this.tensors = tensors;
-        this.readiness = readiness;
+        this.drain = drain;
     }
 
     @GET
@@ -94,12 +92,12 @@ public class ModelResource {
     }
 
     private CompletionStage<Response> infer(String model, VersionSelector selector, byte[] body) {
-        return tensors.infer(model, selector, body).thenApply(inv -> Response.ok(inv.response(),
+        return dataPlane.infer(model, selector, body).thenApply(inv -> Response.ok(inv.response(),
                 MediaType.APPLICATION_JSON).header("Ember-Version", String.valueOf(inv.served().version())).build());
     }
 
     private CompletionStage<Map<String, Object>> metadata(ModelId id) {
-        return invoker.model(id).thenApply(loaded -> {
+        return dataPlane.model(id).thenApply(loaded -> {
             Map<String, Object> body = new LinkedHashMap<>();
             body.put("name", id.model());
             body.put("versions", catalog.versions(id.model()).keySet().stream().map(String::valueOf).toList());
@@ -120,7 +118,7 @@ public class ModelResource {
 
     private Response ready(ModelId id) {
         ModelState state = pool.state(id);
-        boolean ok = state.canServe() && !readiness.draining();
+        boolean ok = state.canServe() && !drain.draining();
         Map<String, Object> body = new LinkedHashMap<>();
         body.put("name", id.model());
         body.put("version", String.valueOf(id.version()));

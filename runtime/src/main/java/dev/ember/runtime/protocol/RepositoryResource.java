@@ -6,7 +6,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.ember.runtime.api.InvalidInputException;
 import dev.ember.runtime.api.ModelId;
 import dev.ember.runtime.api.NotFoundException;
-import dev.ember.runtime.http.ManagementAuth;
+import dev.ember.runtime.management.ManagementAuth;
 import dev.ember.runtime.pool.ModelState;
 import dev.ember.runtime.pool.WarmPool;
 import dev.ember.runtime.repository.ModelCatalog;

@@ -1,5 +1,6 @@
 package dev.ember.runtime.repository;
 
+import dev.ember.runtime.api.ModelLoadException;
 import dev.ember.runtime.api.ModelId;
 
 import java.io.IOException;

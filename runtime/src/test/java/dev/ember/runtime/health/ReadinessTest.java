@@ -3,12 +3,15 @@ package dev.ember.runtime.health;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.ember.runtime.api.ModelId;
+import dev.ember.runtime.lifecycle.ShutdownDrain;
+import dev.ember.runtime.testing.TestBeans;
 import dev.ember.runtime.pool.PoolFixture;
 import dev.ember.runtime.pool.WarmUp;
 import dev.ember.runtime.testing.FixtureModels;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -39,7 +42,7 @@ class ReadinessTest {
                     }
                     model.run(WarmUp.sampleInputs(model.signature()), Set.of());
                 });
-        Readiness readiness = new Readiness(fixture.catalog, fixture.pool);
+        Readiness readiness = new Readiness(fixture.catalog, fixture.pool, TestBeans.create(ShutdownDrain.class, Optional.empty(), Optional.empty()));
         assertThat(readiness.notReadyReason()).isEqualTo("starting");
         assertThat(readiness.pinned()).containsExactly(new ModelId("add", 1));
 
@@ -60,7 +63,7 @@ class ReadinessTest {
     void aPinnedVersionThatFailsKeepsReadinessFalseWithTheReason() throws Exception {
         fixture = new PoolFixture(root, Map.of("corrupt", "not a model".getBytes(StandardCharsets.UTF_8)),
                 Map.of("ember.functions.corrupt.min-warm", "true"));
-        Readiness readiness = new Readiness(fixture.catalog, fixture.pool);
+        Readiness readiness = new Readiness(fixture.catalog, fixture.pool, TestBeans.create(ShutdownDrain.class, Optional.empty(), Optional.empty()));
         readiness.onStart(null);
         long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
         while (readiness.notReadyReason().contains("loading") && System.nanoTime() < end) {

@@ -1,5 +1,6 @@
 package dev.ember.runtime.http;
 
+import dev.ember.runtime.codec.JsonBodies;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.code_intelligence.jazzer.junit.DictionaryEntries;

@@ -1,5 +1,6 @@
 package dev.ember.runtime.http;
 
+import dev.ember.runtime.codec.JsonBodies;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -12,8 +13,8 @@ import dev.ember.runtime.api.PayloadTooLargeException;
 import dev.ember.runtime.api.TensorSpec;
 import dev.ember.runtime.config.EmberConfig;
 import dev.ember.runtime.config.TestConfig;
-import dev.ember.runtime.protocol.RequestLimits;
-import dev.ember.runtime.protocol.V2Codec;
+import dev.ember.runtime.codec.RequestLimits;
+import dev.ember.runtime.codec.V2Codec;
 import dev.ember.runtime.testing.TestBeans;
 import java.lang.management.ManagementFactory;
 import java.nio.charset.StandardCharsets;

@@ -1,5 +1,6 @@
 package dev.ember.runtime.onnx;
 
+import dev.ember.runtime.api.ModelLoadException;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -75,7 +76,7 @@ class SessionFactoryTest {
     @Test
     void invalidModelBytesFailWithAClearError() {
         assertThatThrownBy(() -> factory("cpu").create(new ModelId("bad", 1), "not onnx".getBytes()))
-                .isInstanceOf(dev.ember.runtime.repository.ModelLoadException.class)
+                .isInstanceOf(dev.ember.runtime.api.ModelLoadException.class)
                 .hasMessageContaining("bad/1").hasMessageContaining("not a valid ONNX model");
     }
 

@@ -1,5 +1,6 @@
 package dev.ember.runtime.repository;
 
+import dev.ember.runtime.api.ModelLoadException;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 

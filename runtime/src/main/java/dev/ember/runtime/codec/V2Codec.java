@@ -1,4 +1,4 @@
-package dev.ember.runtime.protocol;
+package dev.ember.runtime.codec;
 
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonGenerator;
@@ -37,10 +37,6 @@ public final class V2Codec {
     public V2Codec(RequestLimits limits) {
         this.limits = limits;
         this.json = limits.jsonFactory();
-    }
-
-    public JsonFactory json() {
-        return json;
     }
 
     /** Decodes a request and checks it against the model's signature; messages name the input or field. */

@@ -1,4 +1,4 @@
-package dev.ember.runtime.http;
+package dev.ember.runtime.codec;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.StreamReadConstraints;

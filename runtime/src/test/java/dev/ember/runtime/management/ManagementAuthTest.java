@@ -1,4 +1,4 @@
-package dev.ember.runtime.http;
+package dev.ember.runtime.management;
 
 import static org.assertj.core.api.Assertions.assertThatCode;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;

@@ -1,4 +1,4 @@
-package dev.ember.runtime.traffic;
+package dev.ember.runtime.invoke;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;

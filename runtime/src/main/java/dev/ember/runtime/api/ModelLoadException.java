@@ -1,4 +1,4 @@
-package dev.ember.runtime.repository;
+package dev.ember.runtime.api;
 
 /** A model version could not be read, verified or turned into a session; the message says which and why. */
 public class ModelLoadException extends Exception {

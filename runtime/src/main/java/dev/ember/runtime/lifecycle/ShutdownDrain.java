@@ -1,4 +1,4 @@
-package dev.ember.runtime.health;
+package dev.ember.runtime.lifecycle;
 
 import io.quarkus.runtime.LaunchMode;
 import io.quarkus.runtime.Quarkus;
@@ -25,17 +25,14 @@ public class ShutdownDrain {
 
     private static final Logger LOG = Logger.getLogger(ShutdownDrain.class);
 
-    private final Readiness readiness;
     private final Duration delay;
     private final Optional<Duration> timeout;
     private volatile boolean draining;
     // System.nanoTime() from which new work is refused, once draining
     private volatile long refuseFrom;
 
-    ShutdownDrain(Readiness readiness,
-            @ConfigProperty(name = "quarkus.shutdown.delay") Optional<Duration> delay,
+    ShutdownDrain(@ConfigProperty(name = "quarkus.shutdown.delay") Optional<Duration> delay,
             @ConfigProperty(name = "quarkus.shutdown.timeout") Optional<Duration> timeout) {
-        this.readiness = readiness;
         this.delay = delay.orElse(Duration.ZERO);
         this.timeout = timeout;
     }
@@ -50,7 +47,6 @@ public class ShutdownDrain {
 
     /** Fired by Quarkus as shutdown starts (quarkus.shutdown.delay-enabled=true), before the delay. */
     void onShutdownStarted(@Observes ShutdownDelayInitiatedEvent event) {
-        readiness.drain();
         refuseFrom = System.nanoTime() + delay.toNanos();
         draining = true;
         LOG.infof("draining: readiness is false; requests are served for %s more, then new work is refused while the"
@@ -62,9 +58,10 @@ public class ShutdownDrain {
         if (draining) {
             LOG.info("drained: the listener is closing");
         }
+        draining = true;
     }
 
-    /** Whether SIGTERM has been received. */
+    /** Whether the process is stopping: readiness is false from this moment on. */
     public boolean draining() {
         return draining;
     }

@@ -1,4 +1,4 @@
-package dev.ember.runtime.http;
+package dev.ember.runtime.management;
 
 import dev.ember.runtime.api.ForbiddenException;
 import dev.ember.runtime.api.UnauthorizedException;

@@ -1,10 +1,9 @@
-package dev.ember.runtime.traffic;
+package dev.ember.runtime.invoke;
 
-import dev.ember.runtime.api.InferenceFailedException;
-import dev.ember.runtime.api.InvocationTimeoutException;
 import dev.ember.runtime.api.ModelId;
 import dev.ember.runtime.api.UnavailableException;
 import dev.ember.runtime.config.EmberConfig;
+import dev.ember.runtime.metrics.EmberMeter;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Tags;
@@ -20,7 +19,6 @@ import java.time.temporal.ChronoUnit;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -61,7 +59,7 @@ public class VersionGuards {
             if (failure == null) {
                 result.complete((T) value);
             } else {
-                result.completeExceptionally(breaker.translate(unwrap(failure)));
+                result.completeExceptionally(breaker.translate(Failure.unwrap(failure)));
             }
         });
         return result;
@@ -75,16 +73,7 @@ public class VersionGuards {
 
     /** A failure of the version itself; bad input, unknown versions and full queues say nothing about its health. */
     static boolean versionFailure(Throwable failure) {
-        Throwable t = unwrap(failure);
-        return t instanceof InferenceFailedException || t instanceof InvocationTimeoutException;
-    }
-
-    private static Throwable unwrap(Throwable failure) {
-        Throwable t = failure;
-        while (t instanceof CompletionException && t.getCause() != null) {
-            t = t.getCause();
-        }
-        return t;
+        return Failure.of(failure).countsAgainstBreaker;
     }
 
     private Breaker breaker(ModelId id) {
@@ -113,8 +102,12 @@ public class VersionGuards {
             this.id = id;
             this.delay = settings.delay();
             Tags tags = Tags.of("function", id.model(), "version", String.valueOf(id.version()));
-            registry.gauge("ember.circuit.state", tags, stateGauge);
-            this.rejected = registry.counter("ember.requests.rejected", tags.and("reason", "circuit_open"));
+            EmberMeter.CIRCUIT_STATE.gauge(registry, tags, stateGauge, AtomicInteger::get);
+            this.rejected = EmberMeter.REQUESTS_REJECTED.counter(registry, "function", id.model(), "version",
+                    String.valueOf(id.version()), "reason", "circuit_open");
+            for (CircuitBreakerState s : CircuitBreakerState.values()) {
+                transitions(s);
+            }
             this.guard = Guard.create()
                     .withDescription("ember " + id)
                     .withCircuitBreaker()
@@ -145,8 +138,12 @@ public class VersionGuards {
                 case HALF_OPEN -> 1;
                 case OPEN -> 2;
             });
-            registry.counter("ember.circuit.transitions", "function", id.model(), "version",
-                    String.valueOf(id.version()), "state", next.name().toLowerCase(Locale.ROOT)).increment();
+            transitions(next).increment();
+        }
+
+        Counter transitions(CircuitBreakerState to) {
+            return EmberMeter.CIRCUIT_TRANSITIONS.counter(registry, "function", id.model(), "version",
+                    String.valueOf(id.version()), "state", to.name().toLowerCase(Locale.ROOT));
         }
 
         Throwable translate(Throwable failure) {

@@ -1,4 +1,4 @@
-package dev.ember.runtime.traffic;
+package dev.ember.runtime.invoke;
 
 import dev.ember.runtime.api.ModelId;
 

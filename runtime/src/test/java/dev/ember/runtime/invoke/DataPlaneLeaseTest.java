@@ -1,4 +1,4 @@
-package dev.ember.runtime.traffic;
+package dev.ember.runtime.invoke;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -10,12 +10,10 @@ import dev.ember.runtime.api.ModelId;
 import dev.ember.runtime.api.ModelSignature;
 import dev.ember.runtime.api.Tensor;
 import dev.ember.runtime.api.UnavailableException;
-import dev.ember.runtime.batch.Batchers;
-import dev.ember.runtime.metrics.InvocationMetrics;
 import dev.ember.runtime.pool.ModelState;
 import dev.ember.runtime.pool.PoolFixture;
 import dev.ember.runtime.testing.FixtureModels;
-import dev.ember.runtime.testing.TestBeans;
+import dev.ember.runtime.traffic.VersionSelector;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -34,30 +32,26 @@ import org.junit.jupiter.api.io.TempDir;
  * Every invocation holds its model version from routing until its work is over and then lets go, on every path:
  * success, bad input, a failed load, a full queue, a timeout. A version with no holder unloads at once.
  */
-class FunctionInvokerLeaseTest {
+class DataPlaneLeaseTest {
 
     static final ModelId LINEAR = new ModelId("linear", 1);
     static final ModelId SLOW = new ModelId("slow", 1);
 
     @TempDir
     Path root;
+    DataPlaneFixture plane;
     PoolFixture fixture;
-    FunctionInvoker invoker;
 
     void start(Map<String, String> properties) {
-        fixture = new PoolFixture(root, Map.of("linear", FixtureModels.linear(),
+        plane = new DataPlaneFixture(root, Map.of("linear", FixtureModels.linear(),
                 "slow", FixtureModels.matmulChain(8, 512),
                 "corrupt", "not a model".getBytes(StandardCharsets.UTF_8)), properties);
-        invoker = new FunctionInvoker(new TrafficRouter(fixture.catalog, fixture.config, fixture.registry),
-                fixture.pool, TestBeans.create(Batchers.class, fixture.config, fixture.registry),
-                TestBeans.create(InvocationMetrics.class, fixture.registry), fixture.config,
-                new VersionGuards(fixture.config, fixture.registry));
+        fixture = plane.pool;
     }
 
     @AfterEach
     void stop() {
-        invoker.shutdown();
-        fixture.close();
+        plane.close();
     }
 
     static Function<ModelSignature, ModelCall<float[]>> rows(int n, int width, String output) {
@@ -76,7 +70,7 @@ class FunctionInvokerLeaseTest {
     }
 
     CompletableFuture<Invocation<float[]>> invoke(String function, Function<ModelSignature, ModelCall<float[]>> call) {
-        return invoker.invoke(function, VersionSelector.tagged(null), call, Map.of());
+        return plane.dataPlane.invoke(function, VersionSelector.ANY, call);
     }
 
     @Test
@@ -118,16 +112,17 @@ class FunctionInvokerLeaseTest {
     @Test
     void aTimedOutInvocationHoldsItsVersionUntilItsWorkEndsThenLetsGo() throws Exception {
         start(Map.of("ember.functions.linear.timeout", "50ms"));
-        // cold, so that preparation runs on the loader's thread once the load ends, not inside invoke()
+        // preparation runs on the caller's thread when the model is already loaded: call from another thread
         CountDownLatch finishPreparing = new CountDownLatch(1);
-        CompletableFuture<Invocation<float[]>> slow = invoke("linear", signature -> {
-            try {
-                finishPreparing.await();
-            } catch (InterruptedException e) {
-                throw new IllegalStateException(e);
-            }
-            return rows(1, 4, "y").apply(signature);
-        });
+        CompletableFuture<Invocation<float[]>> slow = CompletableFuture.supplyAsync(() -> invoke("linear",
+                signature -> {
+                    try {
+                        finishPreparing.await();
+                    } catch (InterruptedException e) {
+                        throw new IllegalStateException(e);
+                    }
+                    return rows(1, 4, "y").apply(signature);
+                })).thenCompose(f -> f);
         assertThatThrownBy(() -> slow.get(30, TimeUnit.SECONDS)).isInstanceOf(ExecutionException.class)
                 .cause().isInstanceOf(InvocationTimeoutException.class);
 
@@ -144,10 +139,32 @@ class FunctionInvokerLeaseTest {
     void aRequestRejectedByAFullQueueLetsGoAndTheAcceptedOnesComplete() throws Exception {
         start(Map.of("ember.functions.slow.queue.max-size", "1", "ember.functions.slow.concurrency", "1"));
         fixture.pool.acquire(SLOW).get(30, TimeUnit.SECONDS);
+        // the first holds the only worker in its response step until released: one running, then one queued
+        CountDownLatch release = new CountDownLatch(1);
         List<CompletableFuture<Invocation<float[]>>> calls = new ArrayList<>();
-        for (int i = 0; i < 4; i++) {
+        calls.add(invoke("slow", signature -> {
+            ModelCall<float[]> call = rows(256, 512, "y").apply(signature);
+            return new ModelCall<>(call.inputs(), call.outputs(), outputs -> {
+                try {
+                    // bounded, so that a mistake here fails the test instead of hanging it
+                    assertThat(release.await(60, TimeUnit.SECONDS)).isTrue();
+                } catch (InterruptedException e) {
+                    throw new IllegalStateException(e);
+                }
+                return call.respond().apply(outputs);
+            });
+        }));
+        long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (plane.batchers.of(SLOW).size() > 0) {
+            assertThat(System.nanoTime()).as("the first request taken by the worker").isLessThan(end);
+            Thread.sleep(1);
+        }
+        for (int i = 0; i < 3; i++) {
             calls.add(invoke("slow", rows(256, 512, "y")));
         }
+        assertThat(calls.get(2)).isCompletedExceptionally();
+        assertThat(calls.get(3)).isCompletedExceptionally();
+        release.countDown();
         int rejected = 0;
         for (CompletableFuture<Invocation<float[]>> call : calls) {
             try {
@@ -157,8 +174,8 @@ class FunctionInvokerLeaseTest {
                 rejected++;
             }
         }
-        // the queue holds one: the second is refused unless the worker took the first already, the rest are
-        assertThat(rejected).isBetween(2, 3);
+        // one running, one queued: the last two are refused
+        assertThat(rejected).isEqualTo(2);
         assertThat(released(SLOW)).isTrue();
     }
 }

@@ -1,4 +1,4 @@
-package dev.ember.runtime.protocol;
+package dev.ember.runtime.codec;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;

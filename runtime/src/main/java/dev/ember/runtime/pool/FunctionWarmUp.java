@@ -1,11 +1,11 @@
-package dev.ember.runtime.health;
+package dev.ember.runtime.pool;
 
 import dev.ember.runtime.api.InferenceFunction;
 import dev.ember.runtime.api.ModelCall;
 import dev.ember.runtime.onnx.LoadedModel;
-import dev.ember.runtime.pool.WarmUp;
-import dev.ember.runtime.traffic.FunctionRegistry;
 import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.inject.Any;
+import jakarta.enterprise.inject.Instance;
 import org.jboss.logging.Logger;
 
 import java.util.Optional;
@@ -22,15 +22,17 @@ public class FunctionWarmUp implements WarmUp {
 
     private static final Logger LOG = Logger.getLogger(FunctionWarmUp.class);
 
-    private final FunctionRegistry functions;
+    private final Instance<InferenceFunction<?, ?>> functions;
 
-    FunctionWarmUp(FunctionRegistry functions) {
+    FunctionWarmUp(@Any Instance<InferenceFunction<?, ?>> functions) {
         this.functions = functions;
     }
 
     @Override
     public void run(LoadedModel model) {
-        Optional<InferenceFunction<?, ?>> function = functions.find(model.id().model());
+        // once per load of a pinned version: a scan of the few function beans is cheap
+        Optional<InferenceFunction<?, ?>> function = functions.stream()
+                .filter(f -> f.name().equals(model.id().model())).findFirst();
         if (function.isPresent() && runRequest(function.get(), model)) {
             return;
         }

@@ -1,4 +1,4 @@
-package dev.ember.runtime.protocol;
+package dev.ember.runtime.codec;
 
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.StreamReadConstraints;

@@ -1,0 +1,73 @@
+package dev.ember.it;
+
+import static io.restassured.RestAssured.given;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.quarkus.test.junit.QuarkusTest;
+import io.quarkus.test.junit.QuarkusTestProfile;
+import io.quarkus.test.junit.TestProfile;
+import io.restassured.http.ContentType;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.TreeSet;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The README's metrics table and {@code /q/metrics} agree: after one invocation and one event, every meter of
+ * the table is exposed with HELP text, and every {@code ember_*} family exposed is in the table.
+ */
+@QuarkusTest
+@TestProfile(MetricsCatalogueTest.WithBudget.class)
+public class MetricsCatalogueTest {
+
+    /** A memory budget, so that the budget gauge exists too. */
+    public static class WithBudget implements QuarkusTestProfile {
+        @Override
+        public Map<String, String> getConfigOverrides() {
+            return Map.of("ember.pool.memory-budget", "2G");
+        }
+    }
+
+    static final Pattern README_ROW = Pattern.compile("^\\| `(ember_[a-z_]+)` \\|", Pattern.MULTILINE);
+    static final Pattern HELP = Pattern.compile("^# HELP (ember_[a-z_]+) (.*)$", Pattern.MULTILINE);
+    static final Pattern TYPE = Pattern.compile("^# TYPE (ember_[a-z_]+) ", Pattern.MULTILINE);
+
+    @Test
+    void theReadmeTableAndTheScrapeAgree() throws IOException {
+        given().contentType(ContentType.JSON).body("{\"input\": \"one sentence\"}").post("/functions/embed")
+                .then().statusCode(200);
+        given().contentType(ContentType.JSON).header("ce-specversion", "1.0").header("ce-id", "m-1")
+                .header("ce-source", "/tests").header("ce-type", "dev.ember.embed.request")
+                .body("{\"input\": \"an event\"}").post("/").then().statusCode(200);
+
+        Set<String> table = new TreeSet<>();
+        Matcher row = README_ROW.matcher(Files.readString(Path.of("..", "README.md")));
+        while (row.find()) {
+            table.add(row.group(1));
+        }
+        String scrape = given().get("/q/metrics").then().statusCode(200).extract().asString();
+        Map<String, String> help = new TreeMap<>();
+        Matcher h = HELP.matcher(scrape);
+        while (h.find()) {
+            help.put(h.group(1), h.group(2).strip());
+        }
+        Set<String> exposed = new TreeSet<>();
+        Matcher t = TYPE.matcher(scrape);
+        while (t.find()) {
+            exposed.add(t.group(1));
+        }
+
+        assertThat(table).as("README metrics table").hasSizeGreaterThan(20);
+        assertThat(exposed).as("ember_* families on /q/metrics that the README does not list").isSubsetOf(table);
+        assertThat(exposed).as("README meters missing from /q/metrics").containsAll(table);
+        assertThat(help).as("HELP text of every ember_* family").allSatisfy((name, text) ->
+                assertThat(text).as(name).isNotBlank());
+        assertThat(help.keySet()).containsAll(table);
+    }
+}

@@ -1,0 +1,20 @@
+package dev.ember.runtime.http;
+
+import dev.ember.runtime.invoke.Failure;
+import io.vertx.core.http.HttpHeaders;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.RoutingContext;
+
+/** Answers from a route filter, before JAX-RS: the failure table's status and the same JSON body as ErrorMapper. */
+final class RouteErrors {
+
+    private RouteErrors() {
+    }
+
+    /** Ends the exchange; the connection closes, since the unread body of a refused request cannot be skipped safely. */
+    static void end(RoutingContext rc, Failure kind, String message) {
+        rc.response().setStatusCode(kind.status).putHeader(HttpHeaders.CONTENT_TYPE, "application/json")
+                .putHeader(HttpHeaders.CONNECTION, "close")
+                .end(new JsonObject().put("error", message).encode());
+    }
+}

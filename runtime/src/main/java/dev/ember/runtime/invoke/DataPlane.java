@@ -1,0 +1,207 @@
+package dev.ember.runtime.invoke;
+
+import dev.ember.runtime.api.EmberException;
+import dev.ember.runtime.api.InferenceFailedException;
+import dev.ember.runtime.api.InferenceFunction;
+import dev.ember.runtime.api.InvalidInputException;
+import dev.ember.runtime.api.InvocationTimeoutException;
+import dev.ember.runtime.api.ModelCall;
+import dev.ember.runtime.api.ModelId;
+import dev.ember.runtime.api.ModelSignature;
+import dev.ember.runtime.api.Tensor;
+import dev.ember.runtime.batch.Batchers;
+import dev.ember.runtime.batch.DynamicBatcher;
+import dev.ember.runtime.codec.JsonBodies;
+import dev.ember.runtime.codec.RequestLimits;
+import dev.ember.runtime.codec.V2Codec;
+import dev.ember.runtime.config.EmberConfig;
+import dev.ember.runtime.onnx.LoadedModel;
+import dev.ember.runtime.pool.ModelLease;
+import dev.ember.runtime.pool.WarmPool;
+import dev.ember.runtime.repository.ModelCatalog;
+import dev.ember.runtime.traffic.TrafficRouter;
+import dev.ember.runtime.traffic.VersionSelector;
+import jakarta.annotation.PreDestroy;
+import jakarta.enterprise.context.ApplicationScoped;
+import org.jboss.logging.Logger;
+
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
+
+/**
+ * The protocol-neutral data plane that every ingress calls with a request it has read: choose the version, lease
+ * its model (loading on demand), let the function prepare the inputs, queue them for a (batched) run, and turn this
+ * call's rows into the response, all under the function's deadline and circuit breaker, measured by phase.
+ * Failures are the typed exceptions of {@code api}; {@link Failure} says what each means.
+ */
+@ApplicationScoped
+public class DataPlane {
+
+    private static final Logger LOG = Logger.getLogger(DataPlane.class);
+
+    private final FunctionRegistry functions;
+    private final TrafficRouter router;
+    private final WarmPool pool;
+    private final Batchers batchers;
+    private final InvocationMetrics metrics;
+    private final VersionGuards guards;
+    private final JsonBodies json;
+    private final TensorFunction tensors;
+    private final ScheduledThreadPoolExecutor deadlines = new ScheduledThreadPoolExecutor(1, r -> {
+        Thread t = new Thread(r, "ember-deadlines");
+        t.setDaemon(true);
+        return t;
+    });
+
+    DataPlane(FunctionRegistry functions, TrafficRouter router, WarmPool pool, Batchers batchers,
+            InvocationMetrics metrics, VersionGuards guards, JsonBodies json, ModelCatalog catalog,
+            EmberConfig config) {
+        this.functions = functions;
+        this.router = router;
+        this.pool = pool;
+        this.batchers = batchers;
+        this.metrics = metrics;
+        this.guards = guards;
+        this.json = json;
+        this.tensors = new TensorFunction(new V2Codec(RequestLimits.of(config.limits())));
+        // answered invocations cancel their timer; without this the queue would hold every timer until it fires
+        deadlines.setRemoveOnCancelPolicy(true);
+        catalog.models().forEach(m -> catalog.versions(m).keySet().forEach(v -> metrics.appeared(new ModelId(m, v))));
+    }
+
+    /**
+     * Invokes a function with its JSON request body, read once: a Java function's own request type, an Open
+     * Inference Protocol request for a plain model. The response is JSON of the same kind.
+     */
+    public CompletableFuture<Invocation<byte[]>> invoke(String function, VersionSelector selector, byte[] body) {
+        FunctionProfile profile = functions.profile(function);
+        if (profile.java().isPresent()) {
+            return invokeJava(profile, profile.java().get(), selector, body);
+        }
+        return infer(profile, selector, body);
+    }
+
+    /**
+     * Invokes a Java function with a request already read as {@code type}; 400 naming {@code field} when the
+     * function takes another request type (e.g. {@code /v1/embeddings} naming a function that does not embed).
+     */
+    public <Q> CompletableFuture<Invocation<byte[]>> invoke(String function, VersionSelector selector,
+            Class<Q> type, Q request, String field, String kind) {
+        FunctionProfile profile = functions.profile(function);
+        InferenceFunction<?, ?> java = profile.java().orElse(null);
+        if (java == null || java.requestType() != type) {
+            throw new InvalidInputException("'" + field + "': function '" + function + "' is not " + kind);
+        }
+        @SuppressWarnings("unchecked")
+        InferenceFunction<Q, ?> typed = (InferenceFunction<Q, ?>) java;
+        return respondJson(profile, typed, selector, request);
+    }
+
+    /** Runs an Open Inference Protocol request on a model, with the plain tensor behaviour whatever wraps it. */
+    public CompletableFuture<Invocation<byte[]>> infer(String model, VersionSelector selector, byte[] body) {
+        return infer(functions.profile(model), selector, body);
+    }
+
+    /**
+     * Invokes {@code function}; {@code prepare} turns the model's signature into the call (the function's own
+     * request handling, throwing typed exceptions for bad input).
+     */
+    public <R> CompletableFuture<Invocation<R>> invoke(String function, VersionSelector selector,
+            Function<ModelSignature, ModelCall<R>> prepare) {
+        return call(functions.profile(function), selector, prepare);
+    }
+
+    /** The model of a version for metadata, loading it if needed. */
+    public CompletableFuture<LoadedModel> model(ModelId id) {
+        return pool.acquire(id);
+    }
+
+    private CompletableFuture<Invocation<byte[]>> infer(FunctionProfile profile, VersionSelector selector,
+            byte[] body) {
+        return call(profile, selector, signature -> tensors.prepare(body, signature))
+                .thenApply(inv -> new Invocation<>(inv.served(), tensors.encode(inv.served(), inv.response())));
+    }
+
+    private <Q> CompletableFuture<Invocation<byte[]>> invokeJava(FunctionProfile profile, InferenceFunction<Q, ?> f,
+            VersionSelector selector, byte[] body) {
+        return respondJson(profile, f, selector, json.read(body, f.requestType()));
+    }
+
+    private <Q, R> CompletableFuture<Invocation<byte[]>> respondJson(FunctionProfile profile,
+            InferenceFunction<Q, R> f, VersionSelector selector, Q request) {
+        return call(profile, selector, signature -> f.prepare(request, signature))
+                .thenApply(inv -> new Invocation<>(inv.served(), json.write(inv.response())));
+    }
+
+    private <R> CompletableFuture<Invocation<R>> call(FunctionProfile profile, VersionSelector selector,
+            Function<ModelSignature, ModelCall<R>> prepare) {
+        long start = System.nanoTime();
+        ModelId id = router.choose(profile.name(), selector.pinned(), selector.tag());
+        metrics.appeared(id);
+        // the version's circuit breaker sees the answered result, timeouts included, and may refuse to start it
+        CompletableFuture<Invocation<R>> guarded = guards.call(id, () -> run(profile, id, prepare, start));
+        guarded.whenComplete((r, failure) -> metrics.record(id,
+                failure == null ? InvocationMetrics.SUCCESS : Failure.of(failure).outcome, System.nanoTime() - start));
+        return guarded;
+    }
+
+    private <R> CompletableFuture<Invocation<R>> run(FunctionProfile profile, ModelId id,
+            Function<ModelSignature, ModelCall<R>> prepare, long start) {
+        long deadline = start + profile.timeout().toNanos();
+        CompletableFuture<Invocation<R>> result = new CompletableFuture<>();
+        // armed before any work, which may run on this thread when the model is warm
+        ScheduledFuture<?> timer = deadlines.schedule(() -> {
+            if (result.completeExceptionally(new InvocationTimeoutException("the invocation of function '"
+                    + profile.name() + "' version " + id.version() + " did not finish within " + profile.timeout()))) {
+                LOG.debugf("invocation of %s timed out", id);
+            }
+        }, Math.max(deadline - System.nanoTime(), 0), TimeUnit.NANOSECONDS);
+        result.whenComplete((r, failure) -> timer.cancel(false));
+
+        // held until this request's work is over (not merely answered), so an idle unload never closes its run
+        ModelLease lease = pool.lease(id);
+        DynamicBatcher batcher = batchers.of(id);
+        lease.model().thenCompose(model -> {
+            long loaded = System.nanoTime();
+            if (lease.cold()) {
+                metrics.coldStart(id);
+                metrics.phase(id, "load", loaded - start);
+            }
+            batcher.requireRoom();
+            ModelCall<R> call = prepare.apply(model.signature());
+            metrics.phase(id, "preprocess", System.nanoTime() - loaded);
+            return batcher.submit(model, call, profile.pads(), deadline).thenApply(outputs -> respond(id, call, outputs));
+        }).whenComplete((invocation, failure) -> {
+            lease.close();
+            if (failure != null) {
+                result.completeExceptionally(typed(failure));
+            } else {
+                result.complete(invocation);
+            }
+        });
+
+        return result;
+    }
+
+    private <R> Invocation<R> respond(ModelId id, ModelCall<R> call, Map<String, Tensor> outputs) {
+        long start = System.nanoTime();
+        R response = call.respond().apply(outputs);
+        metrics.phase(id, "postprocess", System.nanoTime() - start);
+        return new Invocation<>(id, response);
+    }
+
+    /** A typed failure as it is; anything else is a fault of the function or the runtime. */
+    private static Throwable typed(Throwable failure) {
+        Throwable t = Failure.unwrap(failure);
+        return t instanceof EmberException ? t : new InferenceFailedException("internal failure: " + t, t);
+    }
+
+    @PreDestroy
+    void shutdown() {
+        deadlines.shutdownNow();
+    }
+}
