@@ -1,6 +1,7 @@
 package dev.ember.runtime.invoke;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
+import dev.ember.runtime.api.ConflictException;
 import dev.ember.runtime.api.ForbiddenException;
 import dev.ember.runtime.api.InvalidInputException;
 import dev.ember.runtime.api.InvocationTimeoutException;
@@ -28,6 +29,7 @@ public enum Failure {
     FORBIDDEN(ForbiddenException.class, 403, "client_error", false, "invalid_data", 400),
     // a pinned version or tag that is gone: brokers retry 404, and retrying cannot help, so events get 422
     NOT_FOUND(NotFoundException.class, 404, "client_error", false, "no_function", 422),
+    CONFLICT(ConflictException.class, 409, "client_error", false, "invalid_data", 400),
     TOO_LARGE(PayloadTooLargeException.class, 413, "client_error", false, "too_large", 413),
     // a full queue, an open circuit, a failed or draining model: overload says nothing about the version's health
     UNAVAILABLE(UnavailableException.class, 503, "rejected", false, "unavailable", 503),
