@@ -13,7 +13,6 @@ import dev.ember.runtime.api.TensorSpec;
 import dev.ember.runtime.config.EmberConfig;
 import jakarta.annotation.PreDestroy;
 import jakarta.enterprise.context.ApplicationScoped;
-import org.eclipse.microprofile.config.inject.ConfigProperty;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -29,7 +28,7 @@ import java.util.Set;
 /**
  * {@code embed}: L2-normalised sentence embeddings from all-MiniLM-L6-v2, mean-pooled under the attention mask,
  * tokenized by the Hugging Face tokenizer from the model's own {@code tokenizer.json}. Texts longer than
- * {@code embed.max-tokens} are truncated and their response item says so.
+ * {@code ember.functions.embed.max-tokens} are truncated and their response item says so.
  */
 @ApplicationScoped
 public class EmbedFunction implements InferenceFunction<EmbeddingRequest, EmbeddingResponse> {
@@ -42,10 +41,8 @@ public class EmbedFunction implements InferenceFunction<EmbeddingRequest, Embedd
     private final HuggingFaceTokenizer tokenizer;
     private final int maxInputs;
 
-    EmbedFunction(@ConfigProperty(name = "embed.tokenizer", defaultValue = "all-minilm-l6-v2-tokenizer.json")
-            String tokenizerResource,
-            @ConfigProperty(name = "embed.max-tokens", defaultValue = "256") int maxTokens, EmberConfig config) {
-        this.tokenizer = tokenizer(tokenizerResource, maxTokens);
+    EmbedFunction(EmbedConfig embed, EmberConfig config) {
+        this.tokenizer = tokenizer(embed.tokenizer(), embed.maxTokens());
         this.maxInputs = config.limits().maxEmbeddingInputs();
     }
 

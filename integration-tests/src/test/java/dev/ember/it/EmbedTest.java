@@ -177,8 +177,24 @@ public class EmbedTest {
     }
 
     @Test
-    void acceptsTheMatchingDimensions() {
-        embed("/functions/embed", "{\"input\": \"x\", \"dimensions\": 384, \"user\": \"u1\"}");
+    void acceptsTheMatchingDimensions() throws Exception {
+        for (String path : List.of("/functions/embed", "/v1/embeddings")) {
+            JsonPath r = embed(path, "{\"model\": \"embed\", \"input\": \"" + GUITAR
+                    + "\", \"dimensions\": 384, \"user\": \"u1\"}");
+            float[] v = vector(r, 0);
+            assertThat(v).as(path).hasSize(384);
+            assertThat(maxAbsDiff(v, referenceEmbedding(GUITAR))).as(path).isLessThan(1e-5);
+        }
+    }
+
+    @Test
+    void refusesOtherDimensionsNamingTheField() {
+        given().contentType(ContentType.JSON).body("{\"input\": \"x\", \"dimensions\": 128}").post("/functions/embed")
+                .then().statusCode(400).contentType(ContentType.JSON)
+                .body("error", containsString("'dimensions' 128")).body("error", containsString("384"));
+        given().contentType(ContentType.JSON).body("{\"model\": \"embed\", \"input\": \"x\", \"dimensions\": 128}")
+                .post("/v1/embeddings").then().statusCode(400).contentType(ContentType.JSON)
+                .body("error", containsString("'dimensions' 128"));
     }
 
     @ParameterizedTest(name = "{0}")

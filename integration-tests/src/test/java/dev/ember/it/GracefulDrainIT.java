@@ -33,6 +33,13 @@ class GracefulDrainIT {
 
     static final int CLIENTS = 4;
 
+    /**
+     * One readiness probe: sent at (nanoTime, and wall-clock milliseconds to compare with the server's log), its
+     * status (0 = connection refused), and when its answer came (nanoTime).
+     */
+    record Probe(long sentAt, long sentAtMillis, int status, long doneAt) {
+    }
+
     @Test
     void sigtermDrainsEveryRequestAndExitsZero() throws Exception {
         Path root = Files.createTempDirectory("ember-drain");
@@ -59,9 +66,10 @@ class GracefulDrainIT {
             Thread.sleep(3000);
 
             // readiness probes from before the signal until the listener is gone
-            List<long[]> probes = new ArrayList<>(); // {sent at, status (0 = connection refused)}
+            List<Probe> probes = new ArrayList<>();
             Thread prober = new Thread(() -> {
                 while (!exited.get()) {
+                    long millis = System.currentTimeMillis();
                     long at = System.nanoTime();
                     int status;
                     try {
@@ -69,8 +77,9 @@ class GracefulDrainIT {
                     } catch (Exception e) {
                         status = 0;
                     }
+                    Probe probe = new Probe(at, millis, status, System.nanoTime());
                     synchronized (probes) {
-                        probes.add(new long[] {at, status});
+                        probes.add(probe);
                     }
                     try {
                         Thread.sleep(20);
@@ -82,6 +91,7 @@ class GracefulDrainIT {
             prober.start();
             Thread.sleep(200);
 
+            long sigtermAtMillis = System.currentTimeMillis();
             sigtermAt.set(System.nanoTime());
             int exitCode = app.terminate(Duration.ofSeconds(60));
             long exitedAt = System.nanoTime();
@@ -117,13 +127,28 @@ class GracefulDrainIT {
             assertThat(sent).filteredOn(s -> s.ending() == CONNECTION_REFUSED)
                     .as("connections are refused only once the listener has closed")
                     .allMatch(s -> s.sentAtMillis() + s.nanos() / 1_000_000 >= closedAtMillis);
+            // Readiness turns false when the server handles SIGTERM, some time after this test sent it. The server logs
+            // "draining: readiness is false" just after it turned readiness false, so any probe sent after that log
+            // line must find it false. Both times are this machine's wall clock, truncated to milliseconds: a probe
+            // sent in a later millisecond than the logged one was sent after the line was logged; one sent in the
+            // same millisecond may have come just before, so that millisecond is the only tolerance.
+            long drainLoggedAtMillis = logTime(console, "draining: readiness is false");
+            assertThat(drainLoggedAtMillis).as("the drain is logged after SIGTERM was sent, on the same clock")
+                    .isGreaterThanOrEqualTo(sigtermAtMillis);
             long notReadyAt;
+            long readyBeforeTheServerDrained;
             synchronized (probes) {
-                assertThat(probes).filteredOn(p -> p[0] < sigtermAt.get()).isNotEmpty().allMatch(p -> p[1] == 200);
-                notReadyAt = probes.stream().filter(p -> p[0] >= sigtermAt.get() && p[1] == 503).mapToLong(p -> p[0])
-                        .min().orElseThrow(() -> new AssertionError("readiness never answered 503 after SIGTERM"));
-                assertThat(probes).filteredOn(p -> p[0] >= sigtermAt.get() && p[1] == 200)
-                        .as("readiness after SIGTERM").isEmpty();
+                // answered before the signal was sent: the server cannot have been draining yet
+                assertThat(probes).filteredOn(p -> p.doneAt() < sigtermAt.get()).isNotEmpty()
+                        .allMatch(p -> p.status() == 200);
+                assertThat(probes).filteredOn(p -> p.sentAtMillis() > drainLoggedAtMillis && p.status() == 200)
+                        .as("readiness 200 after the server logged the drain at " + drainLoggedAtMillis).isEmpty();
+                notReadyAt = probes.stream().filter(p -> p.sentAtMillis() > drainLoggedAtMillis && p.status() == 503)
+                        .mapToLong(Probe::sentAt).min()
+                        .orElseThrow(() -> new AssertionError("readiness never answered 503 after the drain began"));
+                // sent after the signal, before the JVM handled it: either answer is right
+                readyBeforeTheServerDrained = probes.stream().filter(p -> p.sentAt() >= sigtermAt.get()
+                        && p.sentAtMillis() <= drainLoggedAtMillis && p.status() == 200).count();
             }
             assertThat(notReadyAt).as("readiness turns false before the listener closes")
                     .isLessThan(firstRefusedConnection);
@@ -138,13 +163,15 @@ class GracefulDrainIT {
                     connection refused after the listener closed: %d; dropped unread as it closed: %d (the \
                     server logged %d); failed or lost: %d
                     requests in flight or queued at SIGTERM: %d, all completed with 200
-                    readiness 503 after SIGTERM: %.0f ms (first probe after the signal: %s)
+                    server logged the drain %d ms after SIGTERM was sent; readiness 503 %.0f ms after SIGTERM \
+                    (first probe after the signal: %s; 200s between the signal and the drain: %d)
                     SIGTERM to exit: %.0f ms, exit code %d
                     """, CLIENTS, sent.size(), LoadClients.count(sent, OK),
                     sent.stream().filter(s -> s.ending() == OK && s.sentAt() >= sigtermAt.get()).count(),
                     LoadClients.count(sent, REJECTED_WITH_RETRY_AFTER), LoadClients.count(sent, CONNECTION_REFUSED),
-                    droppedAtClose, droppedUnread, lost.size(), inFlightAtSigterm, (notReadyAt - sigtermAt.get()) / 1e6,
-                    firstProbeAfter(probes, sigtermAt.get()), (exitedAt - sigtermAt.get()) / 1e6, exitCode);
+                    droppedAtClose, droppedUnread, lost.size(), inFlightAtSigterm, drainLoggedAtMillis - sigtermAtMillis,
+                    (notReadyAt - sigtermAt.get()) / 1e6, firstProbeAfter(probes, sigtermAt.get()),
+                    readyBeforeTheServerDrained, (exitedAt - sigtermAt.get()) / 1e6, exitCode);
             System.out.print(figures);
             Files.writeString(app.log.resolveSibling("drain.txt"), figures);
         }
@@ -158,9 +185,10 @@ class GracefulDrainIT {
         return at.atZone(ZoneId.systemDefault()).toInstant().toEpochMilli();
     }
 
-    static String firstProbeAfter(List<long[]> probes, long at) {
+    static String firstProbeAfter(List<Probe> probes, long at) {
         synchronized (probes) {
-            return probes.stream().filter(p -> p[0] >= at).findFirst().map(p -> String.valueOf(p[1])).orElse("none");
+            return probes.stream().filter(p -> p.sentAt() >= at).findFirst().map(p -> String.valueOf(p.status()))
+                    .orElse("none");
         }
     }
 }
