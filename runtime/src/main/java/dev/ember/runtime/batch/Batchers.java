@@ -6,6 +6,7 @@ import dev.ember.runtime.onnx.NativeThreads;
 import io.micrometer.core.instrument.MeterRegistry;
 import jakarta.annotation.PreDestroy;
 import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Inject;
 
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -22,10 +23,16 @@ public class Batchers {
     // threads are bounded by the sum of every version's concurrency; never the event loop
     private final ExecutorService workers;
 
+    @Inject
     Batchers(EmberConfig config, MeterRegistry registry) {
+        this(config, registry, Executors.newCachedThreadPool(NativeThreads.named("ember-inference-")));
+    }
+
+    /** With the given inference threads: tests hold them to fill a queue deterministically. */
+    Batchers(EmberConfig config, MeterRegistry registry, ExecutorService workers) {
         this.config = config;
         this.registry = registry;
-        this.workers = Executors.newCachedThreadPool(NativeThreads.named("ember-inference-"));
+        this.workers = workers;
     }
 
     public DynamicBatcher of(ModelId id) {

@@ -2,7 +2,7 @@ package dev.ember.runtime.batch;
 
 import dev.ember.runtime.api.EmberException;
 import dev.ember.runtime.api.InferenceFailedException;
-import dev.ember.runtime.api.InvocationTimeoutException;
+import dev.ember.runtime.api.QueueTimeoutException;
 import dev.ember.runtime.api.ModelCall;
 import dev.ember.runtime.api.ModelId;
 import dev.ember.runtime.api.Tensor;
@@ -48,6 +48,8 @@ public final class DynamicBatcher {
     private final ArrayDeque<Pending> queue = new ArrayDeque<>();
     private final AtomicInteger running = new AtomicInteger();
     private final AtomicBoolean unbatchedLogged = new AtomicBoolean();
+    // moving average of a run's duration, 0 until the first run
+    private volatile long runNanos;
     private final Counter rejectedFull;
     private final Counter rejectedTimeout;
     private final Timer queueWait;
@@ -93,9 +95,10 @@ public final class DynamicBatcher {
         CompletableFuture<Map<String, Tensor>> result = new CompletableFuture<>();
         lock.lock();
         try {
-            if (queue.size() >= settings.queueSize()) {
-                rejectedFull.increment();
-                result.completeExceptionally(full());
+            try {
+                refuseIfFull(deadlineNanos);
+            } catch (UnavailableException e) {
+                result.completeExceptionally(e);
                 return result;
             }
             queue.addLast(new Pending(model, call, pads, System.nanoTime(), deadlineNanos, result));
@@ -108,14 +111,59 @@ public final class DynamicBatcher {
     }
 
     /**
-     * Refuses a request at once when the queue is already full, before its inputs are prepared, so that under
-     * overload a rejection costs no decoding or tokenising; {@link #submit} checks again, as the queue may fill in
-     * between.
+     * Refuses a request at once when the queue is already full, or when the runs queued ahead of it would not let
+     * it finish before its deadline, before its inputs are prepared: under overload a rejection costs no decoding
+     * or tokenising, and a request that would only time out in the queue is shed as 503 instead of a 504.
+     * {@link #submit} checks again, as the queue may fill in between.
      */
-    public void requireRoom() {
-        if (size() >= settings.queueSize()) {
+    public void requireRoom(long deadlineNanos) {
+        lock.lock();
+        try {
+            refuseIfFull(deadlineNanos);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Under the lock: throws when the queue has no room for a request due by {@code deadlineNanos}. */
+    private void refuseIfFull(long deadlineNanos) {
+        int queued = queue.size();
+        if (queued >= settings.queueSize()) {
+            // requests past their deadline hold no real place: answer them now and count again
+            queue.removeIf(this::expired);
+            queued = queue.size();
+        }
+        if (queued >= settings.queueSize()) {
             rejectedFull.increment();
             throw full();
+        }
+        long perRun = runNanos;
+        if (queued == 0 || perRun == 0) {
+            return; // nothing ahead, or no run measured yet: it gets its chance
+        }
+        long runsAhead = settings.maxSize() > 1 ? (queued + settings.maxSize() - 1) / settings.maxSize() : queued;
+        long expected = ((runsAhead + settings.concurrency() - 1) / settings.concurrency() + 1) * perRun;
+        if (System.nanoTime() + expected - deadlineNanos > 0) {
+            rejectedFull.increment();
+            throw new UnavailableException("the queue of " + id + " is too long for this request to finish within"
+                    + " its timeout (" + queued + " waiting, about " + expected / 1_000_000 + " ms)",
+                    Duration.ofSeconds(1));
+        }
+    }
+
+    /** Records how long a run took: a moving average over the last runs that the queue-time estimate uses. */
+    void recordRun(long nanos) {
+        long previous = runNanos;
+        runNanos = previous == 0 ? nanos : previous - previous / 8 + nanos / 8;
+    }
+
+    /** Whether the request of this future is still waiting in the queue (its run has not started). */
+    public boolean waiting(CompletableFuture<?> result) {
+        lock.lock();
+        try {
+            return queue.stream().anyMatch(p -> p.result() == result);
+        } finally {
+            lock.unlock();
         }
     }
 
@@ -238,7 +286,7 @@ public final class DynamicBatcher {
         }
         if (System.nanoTime() - p.deadline() >= 0) {
             rejectedTimeout.increment();
-            p.result().completeExceptionally(new InvocationTimeoutException(
+            p.result().completeExceptionally(new QueueTimeoutException(
                     "the invocation of " + id + " timed out while queued"));
             return true;
         }
@@ -263,7 +311,9 @@ public final class DynamicBatcher {
                 }
                 outputs = first.model().run(Collation.stack(inputs, first.pads()), first.call().outputs());
             }
-            inference.record(System.nanoTime() - start, TimeUnit.NANOSECONDS);
+            long took = System.nanoTime() - start;
+            inference.record(took, TimeUnit.NANOSECONDS);
+            recordRun(took);
             batchRows.record(sum(rows));
             if (batch.size() == 1) {
                 first.result().complete(outputs);

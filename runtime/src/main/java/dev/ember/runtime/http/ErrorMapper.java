@@ -58,15 +58,15 @@ public class ErrorMapper {
             return framework(w);
         }
         Failure kind = Failure.of(t);
-        String message = switch (kind) {
-            case MALFORMED_JSON -> "malformed JSON: " + ((JsonProcessingException) t).getOriginalMessage();
-            case INTERNAL -> {
-                LOG.error("internal failure", t);
-                yield "internal error: " + t.getClass().getSimpleName()
-                        + (t.getMessage() != null ? ": " + t.getMessage() : "");
-            }
-            default -> t.getMessage();
-        };
+        // if, not a switch on the enum: a switch compiles to a synthetic class that Quarkus's class loaders cannot share
+        String message = t.getMessage();
+        if (kind == Failure.MALFORMED_JSON) {
+            message = "malformed JSON: " + ((JsonProcessingException) t).getOriginalMessage();
+        } else if (kind == Failure.INTERNAL) {
+            LOG.error("internal failure", t);
+            message = "internal error: " + t.getClass().getSimpleName()
+                    + (t.getMessage() != null ? ": " + t.getMessage() : "");
+        }
         Response.ResponseBuilder response = Response.status(kind.status).type(MediaType.APPLICATION_JSON)
                 .entity(Map.of("error", message));
         Failure.retryAfter(t).ifPresent(d -> response.header("Retry-After", d.toSeconds()));

@@ -8,6 +8,7 @@ import dev.ember.runtime.api.InvocationTimeoutException;
 import dev.ember.runtime.api.ModelCall;
 import dev.ember.runtime.api.ModelId;
 import dev.ember.runtime.api.ModelSignature;
+import dev.ember.runtime.api.QueueTimeoutException;
 import dev.ember.runtime.api.Tensor;
 import dev.ember.runtime.batch.Batchers;
 import dev.ember.runtime.batch.DynamicBatcher;
@@ -30,6 +31,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Function;
 
 /**
@@ -144,19 +146,35 @@ public class DataPlane {
         metrics.appeared(id);
         // the version's circuit breaker sees the answered result, timeouts included, and may refuse to start it
         CompletableFuture<Invocation<R>> guarded = guards.call(id, () -> run(profile, id, prepare, start));
-        guarded.whenComplete((r, failure) -> metrics.record(id,
-                failure == null ? InvocationMetrics.SUCCESS : Failure.of(failure).outcome, System.nanoTime() - start));
-        return guarded;
+        // recorded before the caller sees the answer, so a scrape after a response always counts it
+        CompletableFuture<Invocation<R>> answered = new CompletableFuture<>();
+        guarded.whenComplete((r, failure) -> {
+            metrics.record(id, failure == null ? InvocationMetrics.SUCCESS : Failure.of(failure).outcome,
+                    System.nanoTime() - start);
+            if (failure == null) {
+                answered.complete(r);
+            } else {
+                answered.completeExceptionally(Failure.unwrap(failure));
+            }
+        });
+        return answered;
     }
 
     private <R> CompletableFuture<Invocation<R>> run(FunctionProfile profile, ModelId id,
             Function<ModelSignature, ModelCall<R>> prepare, long start) {
         long deadline = start + profile.timeout().toNanos();
         CompletableFuture<Invocation<R>> result = new CompletableFuture<>();
+        // the batcher's future once the call is queued: whether its run started decides what kind of timeout it is
+        AtomicReference<CompletableFuture<Map<String, Tensor>>> queued = new AtomicReference<>();
+        DynamicBatcher batcher = batchers.of(id);
         // armed before any work, which may run on this thread when the model is warm
         ScheduledFuture<?> timer = deadlines.schedule(() -> {
-            if (result.completeExceptionally(new InvocationTimeoutException("the invocation of function '"
-                    + profile.name() + "' version " + id.version() + " did not finish within " + profile.timeout()))) {
+            CompletableFuture<Map<String, Tensor>> submitted = queued.get();
+            String message = "the invocation of function '" + profile.name() + "' version " + id.version()
+                    + " did not finish within " + profile.timeout();
+            boolean started = submitted != null && !batcher.waiting(submitted);
+            if (result.completeExceptionally(started ? new InvocationTimeoutException(message)
+                    : new QueueTimeoutException(message + " (its run had not started)"))) {
                 LOG.debugf("invocation of %s timed out", id);
             }
         }, Math.max(deadline - System.nanoTime(), 0), TimeUnit.NANOSECONDS);
@@ -164,17 +182,18 @@ public class DataPlane {
 
         // held until this request's work is over (not merely answered), so an idle unload never closes its run
         ModelLease lease = pool.lease(id);
-        DynamicBatcher batcher = batchers.of(id);
         lease.model().thenCompose(model -> {
             long loaded = System.nanoTime();
             if (lease.cold()) {
                 metrics.coldStart(id);
                 metrics.phase(id, "load", loaded - start);
             }
-            batcher.requireRoom();
+            batcher.requireRoom(deadline);
             ModelCall<R> call = prepare.apply(model.signature());
             metrics.phase(id, "preprocess", System.nanoTime() - loaded);
-            return batcher.submit(model, call, profile.pads(), deadline).thenApply(outputs -> respond(id, call, outputs));
+            CompletableFuture<Map<String, Tensor>> submitted = batcher.submit(model, call, profile.pads(), deadline);
+            queued.set(submitted);
+            return submitted.thenApply(outputs -> respond(id, call, outputs));
         }).whenComplete((invocation, failure) -> {
             lease.close();
             if (failure != null) {

@@ -7,6 +7,7 @@ import dev.ember.runtime.api.InvalidInputException;
 import dev.ember.runtime.api.InvocationTimeoutException;
 import dev.ember.runtime.api.NotFoundException;
 import dev.ember.runtime.api.PayloadTooLargeException;
+import dev.ember.runtime.api.QueueTimeoutException;
 import dev.ember.runtime.api.UnauthorizedException;
 import dev.ember.runtime.api.UnavailableException;
 
@@ -33,6 +34,8 @@ public enum Failure {
     TOO_LARGE(PayloadTooLargeException.class, 413, "client_error", false, "too_large", 413),
     // a full queue, an open circuit, a failed or draining model: overload says nothing about the version's health
     UNAVAILABLE(UnavailableException.class, 503, "rejected", false, "unavailable", 503),
+    // the deadline passed before the run started: overload, like a full queue
+    QUEUE_TIMEOUT(QueueTimeoutException.class, 504, "timeout", false, "timeout", 504),
     TIMEOUT(InvocationTimeoutException.class, 504, "timeout", true, "timeout", 504),
     INTERNAL(Throwable.class, 500, "server_error", true, "failed", 500);
 

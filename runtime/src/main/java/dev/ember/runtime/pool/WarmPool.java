@@ -12,6 +12,7 @@ import dev.ember.runtime.onnx.SessionFactory;
 import dev.ember.runtime.repository.ModelCatalog;
 import dev.ember.runtime.api.ModelLoadException;
 import dev.ember.runtime.repository.ModelSource;
+import dev.ember.runtime.traffic.VersionHealth;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Tags;
 import io.quarkus.runtime.configuration.MemorySize;
@@ -25,6 +26,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalLong;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
@@ -50,7 +52,7 @@ import java.util.concurrent.atomic.AtomicLong;
  * closes the session only after the last one is closed.
  */
 @ApplicationScoped
-public class WarmPool {
+public class WarmPool implements VersionHealth {
 
     private static final Logger LOG = Logger.getLogger(WarmPool.class);
     // the first run allocates; the second runs on the allocations a real request will find
@@ -68,6 +70,7 @@ public class WarmPool {
     private final Optional<ScheduledExecutorService> sweeper;
     private final Map<ModelId, Slot> slots = new ConcurrentHashMap<>();
     private final Map<String, FunctionSettings> settings = new ConcurrentHashMap<>();
+    private final Set<ModelId> loadedOnce = ConcurrentHashMap.newKeySet();
     private final AtomicInteger warm = new AtomicInteger();
     // bytes of versions loading (reserved), warm or draining: what the budget limits
     private final AtomicLong loadedBytes = new AtomicLong();
@@ -205,6 +208,16 @@ public class WarmPool {
         }
     }
 
+    @Override
+    public Optional<String> failure(ModelId id) {
+        return error(id);
+    }
+
+    @Override
+    public boolean loadedOnce(ModelId id) {
+        return loadedOnce.contains(id);
+    }
+
     /** Why the version failed to load, when it did. */
     public Optional<String> error(ModelId id) {
         Slot slot = slots.get(id);
@@ -282,6 +295,7 @@ public class WarmPool {
             synchronized (slot) {
                 gen.warm = true;
                 warm.incrementAndGet();
+                loadedOnce.add(id);
             }
             LOG.infof("model %s loaded on %s in %d ms (%d bytes)%s", id, model.device(), elapsed / 1_000_000,
                     model.sizeBytes(), pinned(id) ? ", warmed up" : "");

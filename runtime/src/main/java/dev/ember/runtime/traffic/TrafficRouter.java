@@ -1,12 +1,14 @@
 package dev.ember.runtime.traffic;
 
+import dev.ember.runtime.api.ConflictException;
 import dev.ember.runtime.api.InvalidInputException;
 import dev.ember.runtime.api.ModelId;
 import dev.ember.runtime.api.NotFoundException;
 import dev.ember.runtime.config.EmberConfig;
+import dev.ember.runtime.metrics.EmberMeter;
 import dev.ember.runtime.repository.ModelCatalog;
-import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Tags;
 import jakarta.enterprise.context.ApplicationScoped;
 import org.jboss.logging.Logger;
 
@@ -32,13 +34,19 @@ public class TrafficRouter {
 
     private final ModelCatalog catalog;
     private final MeterRegistry registry;
+    private final VersionHealth health;
     // one immutable split per function: a replacement is a single write, so no request sees half of a change
     private final Map<String, TrafficSplit> splits = new ConcurrentHashMap<>();
+    // the highest version of each function when it was first seen: a version added later by a rescan takes the
+    // default route only once it has loaded, so a broken new version never takes the traffic
+    private final Map<String, Integer> trusted = new ConcurrentHashMap<>();
 
-    TrafficRouter(ModelCatalog catalog, EmberConfig config, MeterRegistry registry) {
+    TrafficRouter(ModelCatalog catalog, EmberConfig config, MeterRegistry registry, VersionHealth health) {
         this.catalog = catalog;
         this.registry = registry;
+        this.health = health;
         for (String function : catalog.models()) {
+            trusted.put(function, catalog.versions(function).lastKey());
             NavigableMap<Integer, ?> versions = catalog.versions(function);
             configuredSplit(config.functions().get(function), versions.lastKey()).ifPresent(s -> {
                 s.problem(function, versions.keySet()).ifPresent(problem -> {
@@ -81,24 +89,68 @@ public class TrafficRouter {
             }
             return new ModelId(function, pinned.getAsInt());
         }
-        TrafficSplit split = splits.get(function);
+        TrafficSplit split = current(function, versions);
         if (tag.isPresent()) {
             Optional<Integer> tagged = split == null ? Optional.empty() : split.tagged(tag.get());
             return new ModelId(function, tagged.orElseThrow(() ->
                     new NotFoundException("function '" + function + "' has no version tagged '" + tag.get() + "'")));
         }
         if (split == null) {
-            return new ModelId(function, versions.lastKey());
+            return new ModelId(function, defaultVersion(function, versions));
         }
         return new ModelId(function, split.pick(ThreadLocalRandom.current().nextInt(100)));
     }
 
-    /** The split in force: the configured or last replaced one, or the highest version at 100%. */
+    /** The split in force: the configured or last replaced one, or the default version at 100%. */
     public TrafficSplit split(String function) {
         NavigableMap<Integer, ?> versions = known(function);
-        TrafficSplit split = splits.get(function);
+        TrafficSplit split = current(function, versions);
         return split != null ? split
-                : new TrafficSplit(List.of(new TrafficSplit.Target(versions.lastKey(), 100, null)));
+                : new TrafficSplit(List.of(new TrafficSplit.Target(defaultVersion(function, versions), 100, null)));
+    }
+
+    /**
+     * With no split, the highest version that can be trusted: not failed, and either known from the start or
+     * loaded since; the highest version when none qualifies (it then answers why it cannot serve).
+     */
+    private int defaultVersion(String function, NavigableMap<Integer, ?> versions) {
+        int trustedUpTo = trusted.computeIfAbsent(function, f -> versions.lastKey());
+        for (int v : versions.descendingKeySet()) {
+            ModelId id = new ModelId(function, v);
+            if (health.failure(id).isEmpty() && (v <= trustedUpTo || health.loadedOnce(id))) {
+                return v;
+            }
+        }
+        return versions.lastKey();
+    }
+
+    /**
+     * The function's split without the versions a rescan removed: their share goes to the largest remaining
+     * target; with no target left the default route applies. Null when there is no split.
+     */
+    private TrafficSplit current(String function, NavigableMap<Integer, ?> versions) {
+        TrafficSplit split = splits.get(function);
+        if (split == null || split.targets().stream().allMatch(t -> versions.containsKey(t.version()))) {
+            return split;
+        }
+        List<TrafficSplit.Target> kept = new ArrayList<>(split.targets().stream()
+                .filter(t -> versions.containsKey(t.version())).toList());
+        TrafficSplit pruned = null;
+        if (!kept.isEmpty()) {
+            int missing = 100 - kept.stream().mapToInt(TrafficSplit.Target::percent).sum();
+            TrafficSplit.Target largest = kept.stream().max((a, b) -> a.percent() != b.percent()
+                    ? Integer.compare(a.percent(), b.percent()) : Integer.compare(a.version(), b.version())).get();
+            kept.set(kept.indexOf(largest), new TrafficSplit.Target(largest.version(), largest.percent() + missing,
+                    largest.tag()));
+            pruned = new TrafficSplit(kept);
+        }
+        boolean replaced = pruned == null ? splits.remove(function, split) : splits.replace(function, split, pruned);
+        if (replaced) {
+            LOG.warnf("function '%s': versions %s left the repository, so they left its traffic split", function,
+                    split.targets().stream().map(TrafficSplit.Target::version).filter(v -> !versions.containsKey(v))
+                            .toList());
+        }
+        return splits.get(function);
     }
 
     /**
@@ -110,6 +162,14 @@ public class TrafficRouter {
         split.problem(function, versions.keySet()).ifPresent(problem -> {
             throw new InvalidInputException("'traffic': " + problem);
         });
+        for (TrafficSplit.Target t : split.targets()) {
+            Optional<String> failure = t.percent() > 0 ? health.failure(new ModelId(function, t.version()))
+                    : Optional.empty();
+            if (failure.isPresent()) {
+                throw new ConflictException("'traffic': version " + t.version() + " of function '" + function
+                        + "' failed to load, so it cannot take traffic (load it again first): " + failure.get());
+            }
+        }
         splits.put(function, split);
         split.targets().forEach(t -> registerGauge(function, t.version()));
         LOG.infof("traffic of function '%s' is now %s", function, split.targets().stream()
@@ -140,9 +200,7 @@ public class TrafficRouter {
 
     // registering an existing gauge again is a no-op in Micrometer, so callers need not remember which exist
     private void registerGauge(String function, int version) {
-        Gauge.builder("ember.traffic.percent", () -> catalog.contains(function) ? split(function).percent(version) : 0)
-                .description("Share of unpinned traffic the version takes in the split in force")
-                .tags("function", function, "version", String.valueOf(version))
-                .register(registry);
+        EmberMeter.TRAFFIC_PERCENT.gauge(registry, Tags.of("function", function, "version", String.valueOf(version)),
+                () -> catalog.contains(function) ? split(function).percent(version) : 0);
     }
 }

@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import dev.ember.runtime.api.InvocationTimeoutException;
 import dev.ember.runtime.api.ModelCall;
 import dev.ember.runtime.api.ModelId;
+import dev.ember.runtime.api.QueueTimeoutException;
 import dev.ember.runtime.api.Tensor;
 import dev.ember.runtime.api.UnavailableException;
 import dev.ember.runtime.config.TestConfig;
@@ -290,5 +291,38 @@ class DynamicBatcherTest {
             held.forEach(t -> new Thread(t).start());
             held.clear();
         }
+    }
+
+    @Test
+    void aRequestThatWouldOnlyTimeOutInTheQueueIsShedWith503AndAQueuedTimeoutIsOverload() throws Exception {
+        LoadedModel model = load("add", FixtureModels.add());
+        // workers that never start: whatever is queued stays queued, so the queue's length is the test's to set
+        DynamicBatcher batcher = batcher("add", new BatchSettings(1, Duration.ZERO, 64, 1, false), r -> {
+        });
+        batcher.recordRun(TimeUnit.MILLISECONDS.toNanos(100));
+        Map<String, Tensor> inputs = Map.of("a", Tensor.ofFloats(new long[] {1, 3}, new float[3]),
+                "b", Tensor.ofFloats(new long[] {1, 3}, new float[3]));
+        long deadline = deadline(Duration.ofMillis(250));
+        // nothing ahead: admitted; one run ahead: 200 ms < 250 ms, admitted; two ahead: 300 ms, shed
+        CompletableFuture<Map<String, Tensor>> first = batcher.submit(model, call(inputs), Map.of(), deadline);
+        CompletableFuture<Map<String, Tensor>> second = batcher.submit(model, call(inputs), Map.of(), deadline);
+        assertThat(first).isNotDone();
+        assertThat(second).isNotDone();
+        assertThat(batcher.waiting(second)).isTrue();
+        assertThatThrownBy(() -> batcher.requireRoom(deadline)).isInstanceOf(UnavailableException.class)
+                .hasMessageContaining("too long for this request to finish within its timeout");
+        CompletableFuture<Map<String, Tensor>> third = batcher.submit(model, call(inputs), Map.of(), deadline);
+        assertThatThrownBy(() -> third.get(1, TimeUnit.SECONDS)).cause().isInstanceOf(UnavailableException.class);
+        // a later deadline still fits
+        batcher.requireRoom(deadline(Duration.ofSeconds(10)));
+        assertThat(registry.get("ember.requests.rejected").tag("reason", "queue_full").counter().count())
+                .isEqualTo(2);
+
+        // once its deadline passes, a queued request is answered as overload (a queue timeout), never run
+        DynamicBatcher drained = batcher("add", new BatchSettings(1, Duration.ZERO, 64, 1, false), workers);
+        CompletableFuture<Map<String, Tensor>> late = drained.submit(model, call(inputs), Map.of(),
+                System.nanoTime() - 1);
+        assertThatThrownBy(() -> late.get(30, TimeUnit.SECONDS)).cause()
+                .isInstanceOf(QueueTimeoutException.class);
     }
 }

@@ -10,6 +10,8 @@ import dev.ember.runtime.traffic.TrafficRouter;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 
 /** A real {@link DataPlane} over a {@link PoolFixture}, with no Java functions: every model is a tensor function. */
 final class DataPlaneFixture implements AutoCloseable {
@@ -17,13 +19,20 @@ final class DataPlaneFixture implements AutoCloseable {
     final PoolFixture pool;
     final Batchers batchers;
     final DataPlane dataPlane;
+    final VersionGuards guards;
 
     DataPlaneFixture(Path root, Map<String, byte[]> models, Map<String, String> properties) {
+        this(root, models, properties, Executors.newCachedThreadPool());
+    }
+
+    /** With these inference threads. */
+    DataPlaneFixture(Path root, Map<String, byte[]> models, Map<String, String> properties, ExecutorService workers) {
         pool = new PoolFixture(root, models, properties);
-        batchers = TestBeans.create(Batchers.class, pool.config, pool.registry);
+        batchers = TestBeans.create(Batchers.class, pool.config, pool.registry, workers);
+        guards = new VersionGuards(pool.config, pool.registry);
         dataPlane = new DataPlane(new FunctionRegistry(List.of(), pool.catalog, pool.config),
-                TestBeans.create(TrafficRouter.class, pool.catalog, pool.config, pool.registry), pool.pool, batchers,
-                new InvocationMetrics(pool.registry), new VersionGuards(pool.config, pool.registry),
+                TestBeans.create(TrafficRouter.class, pool.catalog, pool.config, pool.registry, pool.pool), pool.pool, batchers,
+                new InvocationMetrics(pool.registry), guards,
                 TestBeans.create(JsonBodies.class, new ObjectMapper(), pool.config), pool.catalog, pool.config);
     }
 

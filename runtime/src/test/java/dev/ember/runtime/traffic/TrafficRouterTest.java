@@ -118,6 +118,6 @@ class TrafficRouterTest {
         // the catalog's constructor is for CDI; this test only needs it to list configured versions
         Constructor<ModelCatalog> catalog = ModelCatalog.class.getDeclaredConstructor(EmberConfig.class);
         catalog.setAccessible(true);
-        return new TrafficRouter(catalog.newInstance(ember), ember, registry);
+        return new TrafficRouter(catalog.newInstance(ember), ember, registry, TrafficHealthTest.Health.ALL_GOOD);
     }
 }
