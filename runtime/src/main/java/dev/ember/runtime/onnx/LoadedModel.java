@@ -238,13 +238,23 @@ public final class LoadedModel implements AutoCloseable {
         return n;
     }
 
-    /** The client's error when the request's values made the run fail, else the version's fault. */
+    /**
+     * The client's error when the request's values made the run fail, else the version's fault. Neither message
+     * carries ONNX Runtime's text (source paths, values): callers see it; the cause keeps it for the log.
+     */
     private RuntimeException failed(OrtException e) {
         String why = inputError(e);
         if (why != null) {
             return new InvalidInputException("model " + id + " rejected the input values: " + why);
         }
-        return new InferenceFailedException("model " + id + " failed: " + e.getMessage(), e);
+        return new InferenceFailedException("model " + id + " failed" + operator(e) + ": ONNX Runtime error "
+                + e.getCode(), e);
+    }
+
+    /** " in its Op operator" when ONNX Runtime names the failing node's operator; the full text stays in the cause. */
+    private static String operator(OrtException e) {
+        var op = OPERATOR.matcher(String.valueOf(e.getMessage()));
+        return op.find() ? " in its " + op.group(1) + " operator" : "";
     }
 
     /**

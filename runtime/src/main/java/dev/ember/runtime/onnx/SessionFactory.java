@@ -86,6 +86,15 @@ public class SessionFactory {
         OrtSession open(OrtEnvironment env, SessionOptions options) throws OrtException {
             return path != null ? env.createSession(path, options) : env.createSession(bytes, options);
         }
+
+        /** ONNX Runtime's message without the model's absolute path (it names the file it loaded from). */
+        String scrub(String message) {
+            if (message == null || path == null) {
+                return message;
+            }
+            Path file = Path.of(path);
+            return message.replace(path, String.valueOf(file.getFileName()));
+        }
     }
 
     private LoadedModel create(ModelId id, Model model, boolean quantized) throws ModelLoadException {
@@ -96,7 +105,7 @@ public class SessionFactory {
                 try {
                     return open(env, id, model, true, quantized);
                 } catch (OrtException | RuntimeException e) {
-                    unusable = "creating a CUDA session failed: " + e.getMessage();
+                    unusable = "creating a CUDA session failed: " + model.scrub(e.getMessage());
                     reason = "cuda_error";
                 }
             }
@@ -106,7 +115,7 @@ public class SessionFactory {
             return open(env, id, model, false, quantized);
         } catch (OrtException e) {
             throw new ModelLoadException("model " + id + " is not a valid ONNX model for ONNX Runtime: "
-                    + e.getMessage(), e);
+                    + model.scrub(e.getMessage()), e);
         }
     }
 

@@ -76,8 +76,12 @@ class CudaRunFallbackTest {
     }
 
     FailingCudaSession failing(int failures, String error) throws OrtException {
+        return failing(failures, error, OrtException.OrtErrorCode.ORT_FAIL);
+    }
+
+    FailingCudaSession failing(int failures, String error, OrtException.OrtErrorCode code) throws OrtException {
         return new FailingCudaSession(env.createSession(FixtureModels.add(), new OrtSession.SessionOptions()), failures,
-                error);
+                code, error);
     }
 
     static float[] sum(LoadedModel model, float a) {
@@ -140,9 +144,11 @@ class CudaRunFallbackTest {
     @Test
     void anErrorThatIsNotTheDevicesFailsTheRunAndKeepsTheSession() throws Exception {
         try (LoadedModel model = model(failing(1, "[ONNXRuntimeError] : 6 : RUNTIME_EXCEPTION : Non-zero status code"
-                + " returned while running MatMul node. Name:'MatMul_0' Status Message: bad allocation"))) {
+                + " returned while running MatMul node. Name:'MatMul_0' Status Message: bad allocation",
+                OrtException.OrtErrorCode.ORT_RUNTIME_EXCEPTION))) {
             assertThatThrownBy(() -> sum(model, 1)).isInstanceOf(InferenceFailedException.class)
-                    .hasMessageContaining("add/1").hasMessageContaining("bad allocation");
+                    .hasMessage("model add/1 failed in its MatMul operator: ONNX Runtime error ORT_RUNTIME_EXCEPTION")
+                    .cause().hasMessageContaining("bad allocation");
             assertThat(model.device()).isEqualTo("cuda:0");
             assertThat(fallbacks()).isZero();
             assertThat(sum(model, 1)).containsExactly(2, 3, 4);

@@ -108,6 +108,21 @@ class ExternalDataTest {
     }
 
     @Test
+    void onnxRuntimesLoadErrorsDoNotNameTheModelsAbsolutePath() throws Exception {
+        Path root = dir.resolve("repo");
+        Files.createDirectories(root.resolve("ext/1"));
+        // a graph output no node produces: valid protobuf, invalid model
+        Files.write(root.resolve("ext/1/model.onnx"), OnnxModelWriter.graph("broken").input("x", FLOAT, -1, 3)
+                .output("y", FLOAT, -1, 3).toBytes());
+        ModelSource source = catalog(root).find(EXT).orElseThrow();
+        ModelFile file = source.verify(source.locate());
+        assertThatThrownBy(() -> factory().create(EXT, file)).isInstanceOf(ModelLoadException.class)
+                .hasMessageContaining("ext/1 is not a valid ONNX model")
+                .satisfies(e -> assertThat(e.getMessage()).doesNotContain(dir.toString()))
+                .satisfies(e -> assertThat(e.getCause().getMessage()).contains(dir.toRealPath().toString()));
+    }
+
+    @Test
     void inMemoryModelsNamingExternalDataAreRefused() {
         assertThatThrownBy(() -> factory().create(EXT, model("weights.bin")))
                 .isInstanceOf(ModelLoadException.class).hasMessageContaining("load it from its file");
