@@ -273,7 +273,15 @@ public class WarmPool {
             reserve(id, file.sizeBytes(), gen);
             file = source.verify(file);
             reserve(id, file.sizeBytes(), gen);
-            model = sessions.create(id, file);
+            LoadedModel created = sessions.create(id, file);
+            try {
+                // what was verified is what ONNX Runtime read: the file did not change in between
+                source.confirm(file);
+            } catch (ModelLoadException | RuntimeException e) {
+                created.close();
+                throw e;
+            }
+            model = created;
             long elapsed = System.nanoTime() - start;
             if (pinned(id)) {
                 for (int i = 0; i < WARMUP_RUNS; i++) {

@@ -104,6 +104,18 @@ public record ModelSource(ModelId id, String location, Optional<String> sha256, 
         return new ModelFile(file.path(), size, external, file.identity());
     }
 
+    /**
+     * Confirms, after the session was created from the path, that the file is still the one located and verified:
+     * same real path, size, modification and change times, inode. The checksum then holds for what ONNX Runtime read,
+     * though it read the file itself.
+     */
+    public void confirm(ModelFile file) throws ModelLoadException {
+        ModelFile now = locate();
+        if (!now.path().equals(file.path()) || !now.identity().equals(file.identity())) {
+            throw new ModelLoadException("model " + id + ": its file changed while it was being loaded; load it again");
+        }
+    }
+
     /** Reads the verified file; for tests and small models only: loading never reads a model into the heap. */
     public byte[] read() throws ModelLoadException {
         ModelFile file = verify(locate());
@@ -176,6 +188,7 @@ public record ModelSource(ModelId id, String location, Optional<String> sha256, 
         try (InputStream in = new DigestInputStream(Files.newInputStream(file.path()), sha256Digest())) {
             in.transferTo(java.io.OutputStream.nullOutputStream());
             String hex = HexFormat.of().formatHex(((DigestInputStream) in).getMessageDigest().digest());
+            confirm(file);
             DIGESTS.put(file.identity(), hex);
             return hex;
         } catch (IOException e) {
@@ -184,7 +197,14 @@ public record ModelSource(ModelId id, String location, Optional<String> sha256, 
     }
 
     private static Object identity(Path path, BasicFileAttributes attributes) {
-        return List.of(path.toString(), attributes.size(), attributes.lastModifiedTime(),
+        Object changed;
+        try {
+            // the change time cannot be set back by the file's writer, unlike the modification time
+            changed = Files.getAttribute(path, "unix:ctime");
+        } catch (IOException | UnsupportedOperationException | IllegalArgumentException e) {
+            changed = "";
+        }
+        return List.of(path.toString(), attributes.size(), attributes.lastModifiedTime(), changed,
                 String.valueOf(attributes.fileKey()));
     }
 

@@ -13,7 +13,7 @@ import java.util.Set;
  * Reads the external data locations of an ONNX model ({@code TensorProto.external_data} entries with key
  * {@code location}) from its protobuf, seeking over tensor data instead of reading it, so a model of any size is
  * checked in a few reads. It walks every place a tensor can live: initializers, sparse initializers, node attributes
- * (tensors and subgraphs, recursively) and model-local functions.
+ * (tensors and subgraphs, recursively), model-local functions and training graphs.
  */
 final class OnnxExternalData {
 
@@ -24,7 +24,7 @@ final class OnnxExternalData {
         }
     }
 
-    private enum Kind { MODEL, GRAPH, NODE, ATTRIBUTE, SPARSE_TENSOR, TENSOR, FUNCTION, ENTRY }
+    private enum Kind { MODEL, TRAINING_INFO, GRAPH, NODE, ATTRIBUTE, SPARSE_TENSOR, TENSOR, FUNCTION, ENTRY }
 
     private static final int MAX_DEPTH = 64;
     private static final int MAX_STRING = 1 << 16;
@@ -101,9 +101,10 @@ final class OnnxExternalData {
     /** The kind of a length-delimited field that can hold a tensor, else null (skipped). Field numbers of onnx.proto. */
     private static Kind child(Kind parent, int field) {
         return switch (parent) {
-            case MODEL -> field == 7 ? Kind.GRAPH : field == 25 ? Kind.FUNCTION : null;
+            case MODEL -> field == 7 ? Kind.GRAPH : field == 25 ? Kind.FUNCTION : field == 20 ? Kind.TRAINING_INFO : null;
+            case TRAINING_INFO -> field == 1 || field == 2 ? Kind.GRAPH : null;
             case GRAPH -> field == 1 ? Kind.NODE : field == 5 ? Kind.TENSOR : field == 15 ? Kind.SPARSE_TENSOR : null;
-            case FUNCTION -> field == 7 ? Kind.NODE : null;
+            case FUNCTION -> field == 7 ? Kind.NODE : field == 11 ? Kind.ATTRIBUTE : null;
             case NODE -> field == 5 ? Kind.ATTRIBUTE : null;
             case ATTRIBUTE -> switch (field) {
                 case 5, 10 -> Kind.TENSOR;

@@ -129,6 +129,18 @@ class RepositoryBoundaryTest {
         assertThatThrownBy(() -> pinnedRight.find(new ModelId("add", 1)).orElseThrow().read())
                 .isInstanceOf(ModelLoadException.class).hasMessageContaining("pinned to " + right);
 
+        // and one changed after it was verified, before the session was created from it, is refused too
+        ModelSource source = pinnedRight.find(new ModelId("add", 1)).orElseThrow();
+        write(root.resolve("add/1/model.onnx"), add);
+        ModelFile verified = source.verify(source.locate());
+        source.confirm(verified);
+        byte[] same = add.clone();
+        same[same.length - 1] ^= 1;
+        Thread.sleep(20);
+        write(root.resolve("add/1/model.onnx"), same);
+        assertThatThrownBy(() -> source.confirm(verified)).isInstanceOf(ModelLoadException.class)
+                .hasMessageContaining("changed while it was being loaded");
+
         assertThatThrownBy(() -> new ModelSource(new ModelId("add", 1), "x", Optional.of("abc")))
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("64 hex digits");
     }
