@@ -13,22 +13,34 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * A repository for the fault-isolation and hardening checks: {@code flaky} (versions 1 and 2) reshapes its input to
- * 2x2, so any other element count fails inside ONNX Runtime (a 500, the version's own failure) while four elements
- * succeed; {@code add} is a healthy neighbour. Its circuit opens after 4 invocations at half failures and probes
- * after 2 s. {@code ember.device=cuda} forces the CUDA path, which fails on this CPU build, so every model falls back
- * to the CPU at load. The console also goes to a file the test reads, to check that no request data is logged.
+ * A repository for the fault-isolation and hardening checks: {@code flaky} (versions 1 and 2) serves four elements,
+ * and for any other element count its graph asks ONNX Runtime for a buffer of a petabyte, which fails inside ONNX
+ * Runtime (a 500, the version's own failure: an error of the input's shape or indices would be the client's 400);
+ * {@code add} is a healthy neighbour. Its circuit opens after 4 invocations at half failures and probes after 2 s.
+ * {@code ember.device=cuda} forces the CUDA path, which fails on this CPU build, so every model falls back to the
+ * CPU at load. The console also goes to a file the test reads, to check that no request data is logged.
  */
 public class ReliabilityRepository implements QuarkusTestResourceLifecycleManager {
 
     static final Path LOG = Path.of("target", "reliability-app.log").toAbsolutePath();
 
-    static byte[] reshape() {
+    /** x [n] -> y [1] of zeros when n is 4, else ConstantOfShape of 2^50 + 1 elements: an allocation failure. */
+    static byte[] flaky() {
         return OnnxModelWriter.graph("flaky")
                 .input("x", FLOAT, -1)
-                .initializer("shape", new long[] {2, 2}, 2)
-                .node("Reshape", List.of("x", "shape"), List.of("y"))
-                .output("y", FLOAT, 2, 2)
+                .initializer("four", new long[] {4})
+                .initializer("one", new long[] {1})
+                .initializer("huge", new long[] {1L << 50})
+                .initializer("axes", new long[] {0}, 1)
+                .node("Size", List.of("x"), List.of("n"))
+                .node("Equal", List.of("n", "four"), List.of("fits"))
+                .node("Cast", List.of("fits"), List.of("fits64"), OnnxModelWriter.Attribute.ofInt("to", 7))
+                .node("Sub", List.of("one", "fits64"), List.of("misfit"))
+                .node("Mul", List.of("misfit", "huge"), List.of("extra"))
+                .node("Add", List.of("extra", "one"), List.of("count"))
+                .node("Unsqueeze", List.of("count", "axes"), List.of("shape"))
+                .node("ConstantOfShape", List.of("shape"), List.of("y"))
+                .output("y", FLOAT, -1)
                 .toBytes();
     }
 
@@ -36,8 +48,8 @@ public class ReliabilityRepository implements QuarkusTestResourceLifecycleManage
     public Map<String, String> start() {
         try {
             Path root = Files.createTempDirectory("ember-reliability");
-            write(root.resolve("flaky/1/model.onnx"), reshape());
-            write(root.resolve("flaky/2/model.onnx"), reshape());
+            write(root.resolve("flaky/1/model.onnx"), flaky());
+            write(root.resolve("flaky/2/model.onnx"), flaky());
             write(root.resolve("add/1/model.onnx"), FixtureModels.add());
             Files.deleteIfExists(LOG);
             return Map.of(

@@ -44,6 +44,10 @@ public interface EmberConfig {
         /** Graph optimisation level: none, basic, extended or all. */
         @WithDefault("all")
         String optimizationLevel();
+
+        /** Lowest level ONNX Runtime's own stderr logger prints: verbose, info, warning, error or fatal (Ember reports failures itself). */
+        @WithDefault("fatal")
+        String logLevel();
     }
 
     interface Repository {
@@ -69,6 +73,10 @@ public interface EmberConfig {
         /** Elements one request tensor may declare; larger shapes are refused before anything is allocated. */
         @WithDefault("16777216")
         long maxTensorElements();
+
+        /** Elements one model output may have; a run whose output is larger is refused (413) before it is copied. */
+        @WithDefault("16777216")
+        long maxOutputElements();
 
         /** Deepest JSON nesting accepted in a request body. */
         @WithDefault("32")

@@ -11,45 +11,93 @@ import dev.ember.runtime.api.ModelSignature;
 import dev.ember.runtime.config.EmberConfig;
 import dev.ember.runtime.metrics.EmberMeter;
 import dev.ember.runtime.api.ModelLoadException;
+import dev.ember.runtime.repository.ModelFile;
 import io.micrometer.core.instrument.MeterRegistry;
 import jakarta.enterprise.context.ApplicationScoped;
 import org.jboss.logging.Logger;
 
+import java.io.IOException;
+import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * Creates one session per model version from typed configuration: execution provider (CUDA with a loud fallback to
- * CPU), thread counts and optimisation level.
+ * CPU), thread counts and optimisation level. Sessions are created from the model's file, never from bytes in the
+ * heap, so that ONNX external data resolves beside the model (and the repository has checked where it points).
  */
 @ApplicationScoped
 public class SessionFactory {
 
     private static final Logger LOG = Logger.getLogger(SessionFactory.class);
     private static final byte[] DYNAMIC_QUANTIZE = "DynamicQuantize".getBytes(StandardCharsets.US_ASCII);
+    // the key of an external data entry as onnx.proto encodes it: field 1, length 8, "location"
+    private static final byte[] EXTERNAL_LOCATION = "\n\blocation".getBytes(StandardCharsets.US_ASCII);
 
     private final EmberConfig config;
     private final ExecutionDevice device;
     private final MeterRegistry registry;
     private final AtomicBoolean fallbackLogged = new AtomicBoolean();
+    private final OrtEnvironment env;
+    private final long maxOutputElements;
+    // dynamic-quantisation scans by file identity, so a model loaded again is not scanned again
+    private final Map<Object, Boolean> quantScans = new ConcurrentHashMap<>();
 
     SessionFactory(EmberConfig config, MeterRegistry registry) {
         this.config = config;
         this.device = ExecutionDevice.parse(config.device());
         this.registry = registry;
-        // ONNX Runtime's Linux build sends usage telemetry unless told not to; a model server must not phone home
-        try {
-            OrtEnvironment.getEnvironment().setTelemetry(false);
-        } catch (OrtException e) {
-            LOG.warnf("could not disable ONNX Runtime telemetry: %s", e.getMessage());
+        this.env = OnnxEnvironment.get(config.onnx().logLevel());
+        this.maxOutputElements = config.limits().maxOutputElements();
+        if (maxOutputElements <= 0) {
+            throw new IllegalArgumentException("ember.limits.max-output-elements must be positive");
         }
     }
 
-    /** Creates the session for {@code id} from the model's bytes (already verified by the repository). */
-    public LoadedModel create(ModelId id, byte[] model) throws ModelLoadException {
-        OrtEnvironment env = OrtEnvironment.getEnvironment();
-        boolean quantized = contains(model, DYNAMIC_QUANTIZE);
+    /** Creates the session for {@code id} from its model file, located and verified by the repository. */
+    public LoadedModel create(ModelId id, ModelFile file) throws ModelLoadException {
+        boolean quantized;
+        try {
+            quantized = quantScans.computeIfAbsent(file.identity(), k -> scan(file.path()));
+        } catch (java.io.UncheckedIOException e) {
+            throw new ModelLoadException("model " + id + ": cannot read its model file: " + e.getCause().getMessage());
+        }
+        return create(id, new Model(file.path().toString(), null, file.sizeBytes()), quantized);
+    }
+
+    /**
+     * Creates the session from bytes in memory, for tests and generated models: such a model has no directory, so
+     * one that names external data is refused rather than resolved against the working directory.
+     */
+    public LoadedModel create(ModelId id, byte[] bytes) throws ModelLoadException {
+        if (contains(bytes, EXTERNAL_LOCATION)) {
+            throw new ModelLoadException("model " + id + " names ONNX external data: load it from its file");
+        }
+        return create(id, new Model(null, bytes, bytes.length), contains(bytes, DYNAMIC_QUANTIZE));
+    }
+
+    /** A model as ONNX Runtime takes it: a path, or (in-memory models only) bytes. */
+    record Model(String path, byte[] bytes, long sizeBytes) {
+        OrtSession open(OrtEnvironment env, SessionOptions options) throws OrtException {
+            return path != null ? env.createSession(path, options) : env.createSession(bytes, options);
+        }
+
+        /** ONNX Runtime's message without the model's absolute path (it names the file it loaded from). */
+        String scrub(String message) {
+            if (message == null || path == null) {
+                return message;
+            }
+            Path file = Path.of(path);
+            return message.replace(path, String.valueOf(file.getFileName()));
+        }
+    }
+
+    private LoadedModel create(ModelId id, Model model, boolean quantized) throws ModelLoadException {
         if (device.wantsCuda()) {
             String unusable = cudaUnusableReason();
             String reason = "no_cuda_provider";
@@ -57,7 +105,7 @@ public class SessionFactory {
                 try {
                     return open(env, id, model, true, quantized);
                 } catch (OrtException | RuntimeException e) {
-                    unusable = "creating a CUDA session failed: " + e.getMessage();
+                    unusable = "creating a CUDA session failed: " + model.scrub(e.getMessage());
                     reason = "cuda_error";
                 }
             }
@@ -67,20 +115,20 @@ public class SessionFactory {
             return open(env, id, model, false, quantized);
         } catch (OrtException e) {
             throw new ModelLoadException("model " + id + " is not a valid ONNX model for ONNX Runtime: "
-                    + e.getMessage(), e);
+                    + model.scrub(e.getMessage()), e);
         }
     }
 
-    private LoadedModel open(OrtEnvironment env, ModelId id, byte[] model, boolean cuda, boolean quantized)
+    private LoadedModel open(OrtEnvironment env, ModelId id, Model model, boolean cuda, boolean quantized)
             throws OrtException {
         try (SessionOptions options = options(id, cuda)) {
-            OrtSession session = env.createSession(model, options);
+            OrtSession session = model.open(env, options);
             try {
                 ModelSignature signature = new ModelSignature(TensorConversion.specs(session.getInputInfo()),
                         TensorConversion.specs(session.getOutputInfo()));
                 String tag = cuda ? "cuda:" + device.deviceId() : "cpu";
-                return new LoadedModel(id, env, new LoadedModel.Session(session, tag), signature, model.length,
-                        quantized, cuda ? cpuFallback(env, id, model) : null);
+                return new LoadedModel(id, env, new LoadedModel.Session(session, tag), signature,
+                        model.sizeBytes(), quantized, maxOutputElements, cuda ? cpuFallback(env, id, model) : null);
             } catch (RuntimeException | OrtException e) {
                 session.close();
                 throw e;
@@ -90,13 +138,13 @@ public class SessionFactory {
 
     /**
      * Opens {@code id} on the CPU after its CUDA session failed at run time, with a metric and one log line; it
-     * holds the model's bytes, so a CUDA model keeps them on the host until it falls back or unloads.
+     * opens the model's file again (an in-memory model keeps its bytes until it falls back or unloads).
      */
-    LoadedModel.CpuFallback cpuFallback(OrtEnvironment env, ModelId id, byte[] model) {
+    LoadedModel.CpuFallback cpuFallback(OrtEnvironment env, ModelId id, Model model) {
         return why -> {
             OrtSession session;
             try (SessionOptions options = options(id, false)) {
-                session = env.createSession(model, options);
+                session = model.open(env, options);
             }
             EmberMeter.DEVICE_FALLBACKS.counter(registry, "function", id.model(), "version",
                     String.valueOf(id.version()), "reason", "cuda_run_error").increment();
@@ -155,6 +203,42 @@ public class SessionFactory {
         } else if (fallbackLogged.compareAndSet(false, true)) {
             LOG.warnf("ember.device=auto: %s; models run on CPU", why);
         }
+    }
+
+    /** Whether the file contains DynamicQuantize, read in chunks (never the whole file in the heap). */
+    private static boolean scan(Path file) {
+        byte[] needle = DYNAMIC_QUANTIZE;
+        byte[] chunk = new byte[1 << 16];
+        byte[] window = new byte[chunk.length + needle.length - 1];
+        int carry = 0;
+        try (InputStream in = Files.newInputStream(file)) {
+            int n;
+            while ((n = in.readNBytes(chunk, 0, chunk.length)) > 0) {
+                System.arraycopy(chunk, 0, window, carry, n);
+                int filled = carry + n;
+                if (indexOf(window, filled, needle)) {
+                    return true;
+                }
+                carry = Math.min(needle.length - 1, filled);
+                System.arraycopy(window, filled - carry, window, 0, carry);
+            }
+            return false;
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+
+    private static boolean indexOf(byte[] haystack, int length, byte[] needle) {
+        outer:
+        for (int i = 0; i <= length - needle.length; i++) {
+            for (int j = 0; j < needle.length; j++) {
+                if (haystack[i + j] != needle[j]) {
+                    continue outer;
+                }
+            }
+            return true;
+        }
+        return false;
     }
 
     static boolean contains(byte[] haystack, byte[] needle) {

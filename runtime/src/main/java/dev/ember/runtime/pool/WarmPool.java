@@ -11,6 +11,7 @@ import dev.ember.runtime.onnx.NativeThreads;
 import dev.ember.runtime.onnx.SessionFactory;
 import dev.ember.runtime.repository.ModelCatalog;
 import dev.ember.runtime.api.ModelLoadException;
+import dev.ember.runtime.repository.ModelFile;
 import dev.ember.runtime.repository.ModelSource;
 import dev.ember.runtime.traffic.VersionHealth;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -280,9 +281,20 @@ public class WarmPool implements VersionHealth {
         long start = System.nanoTime();
         LoadedModel model = null;
         try {
-            byte[] bytes = source.read();
-            reserve(id, bytes.length, gen);
-            model = sessions.create(id, bytes);
+            // the budget is checked against the file's size before anything reads it, then again with its external data
+            ModelFile file = source.locate();
+            reserve(id, file.sizeBytes(), gen);
+            file = source.verify(file);
+            reserve(id, file.sizeBytes(), gen);
+            LoadedModel created = sessions.create(id, file);
+            try {
+                // what was verified is what ONNX Runtime read: the file did not change in between
+                source.confirm(file);
+            } catch (ModelLoadException | RuntimeException e) {
+                created.close();
+                throw e;
+            }
+            model = created;
             long elapsed = System.nanoTime() - start;
             if (pinned(id)) {
                 for (int i = 0; i < WARMUP_RUNS; i++) {
@@ -316,18 +328,26 @@ public class WarmPool implements VersionHealth {
             }
             LOG.warnf("model %s not loaded: %s", id, e.getMessage());
             gen.model.completeExceptionally(e);
-        } catch (ModelLoadException | RuntimeException e) {
+        } catch (Throwable e) {
+            // anything, an Error included (OutOfMemoryError, UnsatisfiedLinkError): a load never stays "loading"
             fail(slot, source, gen, model, e);
         }
     }
 
-    private void fail(Slot slot, ModelSource source, Generation gen, LoadedModel model, Exception e) {
+    private void fail(Slot slot, ModelSource source, Generation gen, LoadedModel model, Throwable e) {
         ModelId id = source.id();
         if (model != null) {
-            model.close();
+            try {
+                model.close();
+            } catch (RuntimeException closing) {
+                e.addSuppressed(closing);
+            }
         }
         unreserve(gen);
-        String reason = (model != null ? "warm-up failed: " : "") + e.getMessage();
+        String cause = e instanceof Error || e.getMessage() == null
+                ? e.getClass().getSimpleName() + (e.getMessage() != null ? ": " + e.getMessage() : "")
+                : e.getMessage();
+        String reason = (model != null ? "warm-up failed: " : "") + cause;
         loads(id, "failure");
         synchronized (slot) {
             if (slot.current == gen) {
@@ -365,15 +385,20 @@ public class WarmPool implements VersionHealth {
      * Counts {@code size} bytes against the budget, first evicting least recently used idle unpinned versions;
      * refuses (503) when even evicting all of them would not make room, without evicting any.
      */
-    private void reserve(ModelId id, long size, Generation gen) throws ModelLoadException {
+    private void reserve(ModelId id, long total, Generation gen) throws ModelLoadException {
+        // what this load holds already (the model file, when its external data is added) stays reserved
+        long size = total - gen.bytes;
+        if (size <= 0) {
+            return;
+        }
         if (budget.isEmpty()) {
             loadedBytes.addAndGet(size);
-            gen.bytes = size;
+            gen.bytes = total;
             return;
         }
         long limit = budget.getAsLong();
-        if (size > limit) {
-            throw new ModelLoadException("model " + id + " needs " + size + " bytes, more than the whole "
+        if (total > limit) {
+            throw new ModelLoadException("model " + id + " needs " + total + " bytes, more than the whole "
                     + "ember.pool.memory-budget of " + limit + " bytes");
         }
         synchronized (budgetLock) {
@@ -381,7 +406,7 @@ public class WarmPool implements VersionHealth {
                 List<Candidate> idle = evictable();
                 long freeable = idle.stream().mapToLong(c -> c.gen().bytes).sum();
                 if (idle.isEmpty() || loadedBytes.get() - freeable + size > limit) {
-                    throw new UnavailableException("model " + id + " needs " + size + " bytes but "
+                    throw new UnavailableException("model " + id + " needs " + total + " bytes but "
                             + loadedBytes.get() + " of the ember.pool.memory-budget of " + limit
                             + " bytes are held by versions in use, pinned or draining", RETRY_BUDGET);
                 }
@@ -394,7 +419,7 @@ public class WarmPool implements VersionHealth {
                 evict(victim, id);
             }
             loadedBytes.addAndGet(size);
-            gen.bytes = size;
+            gen.bytes = total;
         }
     }
 

@@ -94,7 +94,9 @@ public class ModelCatalog {
                 }
                 location = Optional.of(existing.location());
             }
-            put(found, new ModelSource(id, location.get(), version.sha256()));
+            Optional<Path> root = Optional.ofNullable(found.getOrDefault(name, new TreeMap<>()).get(v))
+                    .filter(existing -> version.model().isEmpty()).flatMap(ModelSource::root);
+            put(found, new ModelSource(id, location.get(), version.sha256(), root));
         });
     }
 
@@ -143,7 +145,7 @@ public class ModelCatalog {
                     LOG.warnf("repository: skipping %s: it is a link to outside %s", file, realRoot);
                     continue;
                 }
-                put(found, new ModelSource(new ModelId(name, v), file.toString(), Optional.empty()));
+                put(found, new ModelSource(new ModelId(name, v), file.toString(), Optional.empty(), Optional.of(realRoot)));
             }
         }
     }

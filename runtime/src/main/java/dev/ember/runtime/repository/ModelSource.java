@@ -1,26 +1,38 @@
 package dev.ember.runtime.repository;
 
-import dev.ember.runtime.api.ModelLoadException;
 import dev.ember.runtime.api.ModelId;
+import dev.ember.runtime.api.ModelLoadException;
 
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.security.DigestInputStream;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
 import java.util.HexFormat;
+import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * Where one model version's file is, {@code classpath:<resource>} (also inside dependency jars) or a file path,
- * and the checksum it is pinned to.
+ * the checksum it is pinned to, and, for a model found in the directory repository, the repository root it must
+ * stay inside. Loading is {@link #locate()} (no read: the pool checks its budget against the size first), then
+ * {@link #verify(ModelFile)} (the pin, and the external data the model names), then a session from the path.
  */
-public record ModelSource(ModelId id, String location, Optional<String> sha256) {
+public record ModelSource(ModelId id, String location, Optional<String> sha256, Optional<Path> root) {
 
     public static final String CLASSPATH = "classpath:";
+
+    // checksums by file identity: a file loaded again (after an idle unload, an eviction) is not hashed again
+    private static final Map<Object, String> DIGESTS = new ConcurrentHashMap<>();
 
     public ModelSource {
         sha256 = sha256.map(s -> s.trim().toLowerCase(Locale.ROOT));
@@ -31,33 +43,34 @@ public record ModelSource(ModelId id, String location, Optional<String> sha256) 
         });
     }
 
-    /** Reads the file and checks the pin, before anything is given to ONNX Runtime. */
-    public byte[] read() throws ModelLoadException {
-        byte[] bytes = readBytes();
-        if (sha256.isPresent()) {
-            String actual = sha256(bytes);
-            if (!actual.equals(sha256.get())) {
-                throw new ModelLoadException("model " + id + " at " + location + " has sha256 " + actual
-                        + " but is pinned to " + sha256.get());
-            }
-        }
-        return bytes;
+    public ModelSource(ModelId id, String location, Optional<String> sha256) {
+        this(id, location, sha256, Optional.empty());
     }
 
-    private byte[] readBytes() throws ModelLoadException {
+    /**
+     * Finds the file without reading it: a classpath model is copied to a private file once; a repository model's
+     * file is checked again to be inside the repository root, links followed, since a link may have been swapped
+     * in after the scan.
+     */
+    public ModelFile locate() throws ModelLoadException {
+        Path path;
         try {
             if (location.startsWith(CLASSPATH)) {
                 String resource = location.substring(CLASSPATH.length()).replaceFirst("^/", "");
-                ClassLoader loader = Thread.currentThread().getContextClassLoader();
-                try (InputStream in = (loader != null ? loader : ModelSource.class.getClassLoader())
-                        .getResourceAsStream(resource)) {
-                    if (in == null) {
-                        throw new ModelLoadException("model " + id + ": no classpath resource " + resource);
-                    }
-                    return in.readAllBytes();
+                path = ClasspathModels.file(resource).orElseThrow(() -> new ModelLoadException(
+                        "model " + id + ": no classpath resource " + resource));
+            } else {
+                path = Path.of(location).toRealPath();
+                if (root.isPresent() && !path.startsWith(root.get().toRealPath())) {
+                    throw new ModelLoadException("model " + id + ": its model file leads outside the repository "
+                            + "root (a link to elsewhere); it is not served");
                 }
             }
-            return Files.readAllBytes(Path.of(location));
+            BasicFileAttributes attributes = Files.readAttributes(path, BasicFileAttributes.class);
+            if (!attributes.isRegularFile()) {
+                throw new ModelLoadException("model " + id + ": " + location + " is not a regular file");
+            }
+            return new ModelFile(path, attributes.size(), List.of(), identity(path, attributes));
         } catch (NoSuchFileException e) {
             throw new ModelLoadException("model " + id + ": no file " + location);
         } catch (IOException e) {
@@ -65,11 +78,145 @@ public record ModelSource(ModelId id, String location, Optional<String> sha256) 
         }
     }
 
-    static String sha256(byte[] bytes) {
+    /**
+     * Checks the pin (streaming the file, never holding it in memory) and the external data the model names: each
+     * location must be a relative path that stays inside the model's directory, links followed. Returns the file
+     * with its external data counted in its size.
+     */
+    public ModelFile verify(ModelFile file) throws ModelLoadException {
+        if (sha256.isPresent()) {
+            String actual = digest(file);
+            if (!actual.equals(sha256.get())) {
+                throw new ModelLoadException("model " + id + " at " + location + " has sha256 " + actual
+                        + " but is pinned to " + sha256.get());
+            }
+        }
+        List<Path> external = externalData(file.path());
+        long size = file.sizeBytes();
+        for (Path p : external) {
+            try {
+                size += Files.size(p);
+            } catch (IOException e) {
+                throw new ModelLoadException("model " + id + ": cannot read its external data file "
+                        + p.getFileName() + ": " + e.getMessage());
+            }
+        }
+        return new ModelFile(file.path(), size, external, file.identity());
+    }
+
+    /**
+     * Confirms, after the session was created from the path, that the file is still the one located and verified:
+     * same real path, size, modification and change times, inode. The checksum then holds for what ONNX Runtime read,
+     * though it read the file itself.
+     */
+    public void confirm(ModelFile file) throws ModelLoadException {
+        ModelFile now = locate();
+        if (!now.path().equals(file.path()) || !now.identity().equals(file.identity())) {
+            throw new ModelLoadException("model " + id + ": its file changed while it was being loaded; load it again");
+        }
+    }
+
+    /** Reads the verified file; for tests and small models only: loading never reads a model into the heap. */
+    public byte[] read() throws ModelLoadException {
+        ModelFile file = verify(locate());
         try {
-            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes));
+            return Files.readAllBytes(file.path());
+        } catch (IOException e) {
+            throw new ModelLoadException("model " + id + ": cannot read " + location + ": " + e.getMessage());
+        }
+    }
+
+    private List<Path> externalData(Path model) throws ModelLoadException {
+        java.util.Set<String> locations;
+        try {
+            locations = OnnxExternalData.locations(model);
+        } catch (OnnxExternalData.MalformedModelException e) {
+            throw new ModelLoadException("model " + id + " is not a valid ONNX model: " + e.getMessage());
+        } catch (IOException e) {
+            throw new ModelLoadException("model " + id + ": cannot read " + location + ": " + e.getMessage());
+        }
+        if (locations.isEmpty()) {
+            return List.of();
+        }
+        if (location.startsWith(CLASSPATH)) {
+            throw new ModelLoadException("model " + id + ": a classpath model cannot use ONNX external data; "
+                    + "serve it from a directory");
+        }
+        Path dir = model.getParent();
+        List<Path> files = new ArrayList<>();
+        for (String name : locations) {
+            Path relative;
+            try {
+                relative = Path.of(name);
+            } catch (RuntimeException e) {
+                throw outside();
+            }
+            Path resolved = dir.resolve(relative).normalize();
+            if (relative.isAbsolute() || name.startsWith("/") || name.startsWith("\\") || name.contains(":")
+                    || !resolved.startsWith(dir) || resolved.equals(dir)) {
+                throw outside();
+            }
+            try {
+                Path real = resolved.toRealPath();
+                if (!real.startsWith(dir) || !Files.isRegularFile(real, LinkOption.NOFOLLOW_LINKS)) {
+                    throw outside();
+                }
+                if (!files.contains(real)) {
+                    files.add(real);
+                }
+            } catch (NoSuchFileException e) {
+                throw new ModelLoadException("model " + id + ": its external data file " + relative
+                        + " is missing beside the model");
+            } catch (IOException e) {
+                throw new ModelLoadException("model " + id + ": cannot read its external data file " + relative
+                        + ": " + e.getMessage());
+            }
+        }
+        return files;
+    }
+
+    private ModelLoadException outside() {
+        return new ModelLoadException("model " + id + ": an external data location leaves the model's directory "
+                + "(absolute, '..' or a link to elsewhere); it is not loaded");
+    }
+
+    private String digest(ModelFile file) throws ModelLoadException {
+        String cached = DIGESTS.get(file.identity());
+        if (cached != null) {
+            return cached;
+        }
+        try (InputStream in = new DigestInputStream(Files.newInputStream(file.path()), sha256Digest())) {
+            in.transferTo(java.io.OutputStream.nullOutputStream());
+            String hex = HexFormat.of().formatHex(((DigestInputStream) in).getMessageDigest().digest());
+            confirm(file);
+            DIGESTS.put(file.identity(), hex);
+            return hex;
+        } catch (IOException e) {
+            throw new ModelLoadException("model " + id + ": cannot read " + location + ": " + e.getMessage());
+        }
+    }
+
+    private static Object identity(Path path, BasicFileAttributes attributes) {
+        Object changed;
+        try {
+            // the change time cannot be set back by the file's writer, unlike the modification time
+            changed = Files.getAttribute(path, "unix:ctime");
+        } catch (IOException | UnsupportedOperationException | IllegalArgumentException e) {
+            changed = "";
+        }
+        return List.of(path.toString(), attributes.size(), attributes.lastModifiedTime(), changed,
+                String.valueOf(attributes.fileKey()));
+    }
+
+    private static MessageDigest sha256Digest() {
+        try {
+            return MessageDigest.getInstance("SHA-256");
         } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException(e);
         }
+    }
+
+    static String sha256(byte[] bytes) {
+        return HexFormat.of().formatHex(sha256Digest().digest(bytes));
     }
 }

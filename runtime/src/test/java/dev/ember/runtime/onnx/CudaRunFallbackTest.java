@@ -8,6 +8,7 @@ import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
 import dev.ember.runtime.api.InferenceFailedException;
+import dev.ember.runtime.api.InvalidInputException;
 import dev.ember.runtime.api.ModelId;
 import dev.ember.runtime.api.ModelSignature;
 import dev.ember.runtime.api.Tensor;
@@ -39,23 +40,29 @@ class CudaRunFallbackTest {
 
     final SimpleMeterRegistry registry = new SimpleMeterRegistry();
     final SessionFactory factory = new SessionFactory(TestConfig.ember(Map.of("ember.device", "cpu")), registry);
-    final OrtEnvironment env = OrtEnvironment.getEnvironment();
+    final OrtEnvironment env = OnnxEnvironment.get();
 
     /** A session on cuda:0 as far as Ember can tell, whose first {@code failures} runs fail with {@code error}. */
     static final class FailingCudaSession extends LoadedModel.Session {
         final AtomicInteger failuresLeft;
         final String error;
+        final OrtException.OrtErrorCode code;
 
         FailingCudaSession(OrtSession ort, int failures, String error) {
+            this(ort, failures, OrtException.OrtErrorCode.ORT_FAIL, error);
+        }
+
+        FailingCudaSession(OrtSession ort, int failures, OrtException.OrtErrorCode code, String error) {
             super(ort, "cuda:0");
             this.failuresLeft = new AtomicInteger(failures);
+            this.code = code;
             this.error = error;
         }
 
         @Override
         OrtSession.Result run(Map<String, OnnxTensor> feeds, Set<String> outputs) throws OrtException {
             if (failuresLeft.getAndDecrement() > 0) {
-                throw new OrtException(OrtException.OrtErrorCode.ORT_FAIL, error);
+                throw new OrtException(code, error);
             }
             return super.run(feeds, outputs);
         }
@@ -64,13 +71,17 @@ class CudaRunFallbackTest {
     LoadedModel model(FailingCudaSession session) throws OrtException {
         byte[] bytes = FixtureModels.add();
         return new LoadedModel(ADD, env, session, new ModelSignature(TensorConversion.specs(session.ort.getInputInfo()),
-                TensorConversion.specs(session.ort.getOutputInfo())), bytes.length, false,
-                factory.cpuFallback(env, ADD, bytes));
+                TensorConversion.specs(session.ort.getOutputInfo())), bytes.length, false, 1 << 20,
+                factory.cpuFallback(env, ADD, new SessionFactory.Model(null, bytes, bytes.length)));
     }
 
     FailingCudaSession failing(int failures, String error) throws OrtException {
+        return failing(failures, error, OrtException.OrtErrorCode.ORT_FAIL);
+    }
+
+    FailingCudaSession failing(int failures, String error, OrtException.OrtErrorCode code) throws OrtException {
         return new FailingCudaSession(env.createSession(FixtureModels.add(), new OrtSession.SessionOptions()), failures,
-                error);
+                code, error);
     }
 
     static float[] sum(LoadedModel model, float a) {
@@ -132,11 +143,31 @@ class CudaRunFallbackTest {
 
     @Test
     void anErrorThatIsNotTheDevicesFailsTheRunAndKeepsTheSession() throws Exception {
-        try (LoadedModel model = model(failing(1, "[ONNXRuntimeError] : 2 : INVALID_ARGUMENT : Got invalid dimensions"))) {
+        try (LoadedModel model = model(failing(1, "[ONNXRuntimeError] : 6 : RUNTIME_EXCEPTION : Non-zero status code"
+                + " returned while running MatMul node. Name:'MatMul_0' Status Message: bad allocation",
+                OrtException.OrtErrorCode.ORT_RUNTIME_EXCEPTION))) {
             assertThatThrownBy(() -> sum(model, 1)).isInstanceOf(InferenceFailedException.class)
-                    .hasMessageContaining("add/1").hasMessageContaining("invalid dimensions");
+                    .hasMessage("model add/1 failed in its MatMul operator: ONNX Runtime error ORT_RUNTIME_EXCEPTION")
+                    .cause().hasMessageContaining("bad allocation");
             assertThat(model.device()).isEqualTo("cuda:0");
             assertThat(fallbacks()).isZero();
+            assertThat(sum(model, 1)).containsExactly(2, 3, 4);
+        }
+    }
+
+    @Test
+    void anInvalidArgumentOnTheDeviceIsTheClientsAndKeepsTheSession() throws Exception {
+        FailingCudaSession cuda = new FailingCudaSession(env.createSession(FixtureModels.add(),
+                new OrtSession.SessionOptions()), 1, OrtException.OrtErrorCode.ORT_INVALID_ARGUMENT,
+                "Non-zero status code returned while running Gather node. Name:'Gather_0' Status Message: indices"
+                        + " element out of data bounds, idx=99 must be within the inclusive range [-4,3]");
+        try (LoadedModel model = model(cuda)) {
+            assertThatThrownBy(() -> sum(model, 1)).isInstanceOf(InvalidInputException.class)
+                    .hasMessage("model add/1 rejected the input values: an index is out of range (in its Gather"
+                            + " operator)");
+            assertThat(model.device()).isEqualTo("cuda:0");
+            assertThat(fallbacks()).isZero();
+            assertThat(sum(model, 1)).containsExactly(2, 3, 4);
         }
     }
 

@@ -79,6 +79,34 @@ class RepositoryBoundaryTest {
     }
 
     @Test
+    void aLinkSwappedInAfterTheScanIsRefusedAtLoadTime() throws Exception {
+        Path root = Files.createDirectories(dir.resolve("repo"));
+        Path outside = Files.createDirectories(dir.resolve("outside"));
+        write(root.resolve("add/1/model.onnx"), FixtureModels.add());
+        write(outside.resolve("secret.onnx"), FixtureModels.linear());
+        ModelCatalog catalog = TestBeans.create(ModelCatalog.class,
+                TestConfig.ember(Map.of("ember.repository.path", root.toString())));
+        ModelSource source = catalog.find(new ModelId("add", 1)).orElseThrow();
+        assertThat(source.read()).isEqualTo(FixtureModels.add());
+
+        Files.delete(root.resolve("add/1/model.onnx"));
+        Files.createSymbolicLink(root.resolve("add/1/model.onnx"), outside.resolve("secret.onnx"));
+        assertThatThrownBy(source::locate).isInstanceOf(ModelLoadException.class)
+                .hasMessageContaining("add/1").hasMessageContaining("outside the repository root")
+                .satisfies(e -> assertThat(e.getMessage()).doesNotContain(outside.toString()));
+        assertThatThrownBy(source::read).isInstanceOf(ModelLoadException.class);
+
+        // the version directory swapped for a link out of the root, too
+        Files.delete(root.resolve("add/1/model.onnx"));
+        Files.delete(root.resolve("add/1"));
+        Files.createDirectories(outside.resolve("v1"));
+        write(outside.resolve("v1/model.onnx"), FixtureModels.linear());
+        Files.createSymbolicLink(root.resolve("add/1"), outside.resolve("v1"));
+        assertThatThrownBy(source::locate).isInstanceOf(ModelLoadException.class)
+                .hasMessageContaining("outside the repository root");
+    }
+
+    @Test
     void aPinnedChecksumIsVerifiedBeforeTheBytesAreUsed() throws Exception {
         Path root = dir.resolve("repo");
         byte[] add = FixtureModels.add();
@@ -100,6 +128,18 @@ class RepositoryBoundaryTest {
         write(root.resolve("add/1/model.onnx"), FixtureModels.linear());
         assertThatThrownBy(() -> pinnedRight.find(new ModelId("add", 1)).orElseThrow().read())
                 .isInstanceOf(ModelLoadException.class).hasMessageContaining("pinned to " + right);
+
+        // and one changed after it was verified, before the session was created from it, is refused too
+        ModelSource source = pinnedRight.find(new ModelId("add", 1)).orElseThrow();
+        write(root.resolve("add/1/model.onnx"), add);
+        ModelFile verified = source.verify(source.locate());
+        source.confirm(verified);
+        byte[] same = add.clone();
+        same[same.length - 1] ^= 1;
+        Thread.sleep(20);
+        write(root.resolve("add/1/model.onnx"), same);
+        assertThatThrownBy(() -> source.confirm(verified)).isInstanceOf(ModelLoadException.class)
+                .hasMessageContaining("changed while it was being loaded");
 
         assertThatThrownBy(() -> new ModelSource(new ModelId("add", 1), "x", Optional.of("abc")))
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("64 hex digits");

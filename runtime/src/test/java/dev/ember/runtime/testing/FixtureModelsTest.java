@@ -34,7 +34,7 @@ import org.junit.jupiter.params.provider.ValueSource;
 
 class FixtureModelsTest {
 
-    private static final OrtEnvironment ENV = OrtEnvironment.getEnvironment();
+    private static final OrtEnvironment ENV = dev.ember.runtime.onnx.OnnxEnvironment.get();
 
     @Test
     void add() throws OrtException {

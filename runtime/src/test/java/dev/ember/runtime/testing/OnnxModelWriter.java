@@ -133,6 +133,29 @@ public final class OnnxModelWriter {
         return this;
     }
 
+    /**
+     * An initializer whose data lives outside the model, in {@code location} (relative to the model's directory) at
+     * {@code offset}: TensorProto.data_location = EXTERNAL with external_data entries, as onnx's
+     * convert_model_to_external_data writes them. The caller writes the data file.
+     */
+    public OnnxModelWriter externalInitializer(String name, ElementType type, String location, long offset,
+            long length, long... dims) {
+        Proto p = tensorHeader(name, type, dims);
+        p.message(13, new Proto().string(1, "location").string(2, location).bytes());
+        p.message(13, new Proto().string(1, "offset").string(2, Long.toString(offset)).bytes());
+        p.message(13, new Proto().string(1, "length").string(2, Long.toString(length)).bytes());
+        p.varint(14, 1); // DataLocation.EXTERNAL
+        initializers.add(p.bytes());
+        return this;
+    }
+
+    /** Little-endian raw bytes of floats, as an external data file holds them. */
+    public static byte[] rawFloats(float... values) {
+        ByteBuffer b = le(values.length * 4);
+        b.asFloatBuffer().put(values);
+        return b.array();
+    }
+
     public OnnxModelWriter initializer(String name, float[] values, long... dims) {
         ByteBuffer b = le(values.length * 4);
         b.asFloatBuffer().put(values);
