@@ -55,7 +55,7 @@ public record EmbeddingRequest(
         if (encodingFormat.equals("base64")) {
             return true;
         }
-        throw new InvalidInputException("'encoding_format' must be \"float\" or \"base64\", not \"" + encodingFormat + "\"");
+        throw new InvalidInputException("'encoding_format' must be \"float\" or \"base64\"");
     }
 
     /** Checks {@code dimensions} against the one size the model produces. */

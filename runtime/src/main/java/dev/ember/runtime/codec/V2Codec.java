@@ -60,31 +60,33 @@ public final class V2Codec {
                     default -> p.skipChildren();
                 }
             }
-            if (p.nextToken() != null) {
-                throw new InvalidInputException("malformed JSON: content after the request object");
-            }
+            trailing(p);
             if (inputs == null) {
                 throw new InvalidInputException("'inputs' is required");
             }
             return new V2Request(id, parameters, tensors(inputs, model), checkOutputs(outputs, model));
         } catch (StreamConstraintsException e) {
-            throw tooLarge(e);
+            throw JsonErrors.limit(e, limits);
         } catch (JsonProcessingException e) {
-            throw new InvalidInputException("malformed JSON: " + e.getOriginalMessage() + " at line "
-                    + e.getLocation().getLineNr() + ", column " + e.getLocation().getColumnNr());
+            throw JsonErrors.malformed(e);
         } catch (IOException e) {
-            throw new InvalidInputException("unreadable request body: " + e.getMessage());
+            throw new InvalidInputException("unreadable request body");
         }
     }
 
-    private RuntimeException tooLarge(StreamConstraintsException e) {
-        String m = e.getOriginalMessage();
-        if (m != null && m.toLowerCase().contains("nesting")) {
-            return new InvalidInputException("JSON nesting is deeper than the limit of " + limits.maxJsonDepth()
-                    + " (ember.limits.max-json-depth)");
+    /** Only white space may follow the request object: a second document or stray text is refused. */
+    private void trailing(JsonParser p) throws IOException {
+        JsonToken next;
+        try {
+            next = p.nextToken();
+        } catch (StreamConstraintsException e) {
+            throw e;
+        } catch (JsonProcessingException e) {
+            throw JsonErrors.trailing("request object");
         }
-        return new PayloadTooLargeException("a JSON string is longer than the limit of " + limits.maxStringLength()
-                + " characters (ember.limits.max-string-length)");
+        if (next != null) {
+            throw JsonErrors.trailing("request object");
+        }
     }
 
     /** One input as read, before it is matched with the model. */
@@ -115,8 +117,8 @@ public final class V2Codec {
                         String name = string(p, where + ".datatype");
                         in.datatype = DataType.parse(name);
                         if (in.datatype == null) {
-                            throw new InvalidInputException("'" + where + ".datatype' \"" + name
-                                    + "\" is not a protocol datatype " + Arrays.toString(DataType.values()));
+                            throw new InvalidInputException("'" + where + ".datatype' is not a protocol datatype "
+                                    + Arrays.toString(DataType.values()));
                         }
                     }
                     case "shape" -> in.shape = shape(p, where + ".shape");
@@ -189,11 +191,15 @@ public final class V2Codec {
     private void readData(JsonParser p, Values values, String where, int depth) throws IOException {
         JsonToken t = p.currentToken();
         if (t == JsonToken.START_ARRAY) {
+            long length = 0;
             while (p.nextToken() != JsonToken.END_ARRAY) {
                 readData(p, values, where, depth + 1);
+                length++;
             }
+            values.array(depth, length);
             return;
         }
+        values.leaf(depth);
         if (values.count >= limits.maxTensorElements()) {
             throw new PayloadTooLargeException("'" + where + "' has more than the limit of "
                     + limits.maxTensorElements() + " elements (ember.limits.max-tensor-elements)");
@@ -202,10 +208,12 @@ public final class V2Codec {
             case VALUE_NUMBER_INT -> {
                 if (p.getNumberType() == JsonParser.NumberType.BIG_INTEGER) {
                     BigInteger big = p.getBigIntegerValue();
-                    if (big.signum() < 0 || big.bitLength() > 64) {
-                        throw new InvalidInputException("'" + where + "' value " + big + " is out of range");
+                    if (big.signum() >= 0 && big.bitLength() <= 64) {
+                        values.addUnsigned(big.longValue());
+                    } else {
+                        // beyond every integer type; a float type may still hold it
+                        values.addWide(big.doubleValue());
                     }
-                    values.addUnsigned(big.longValue());
                 } else {
                     values.addInt(p.getLongValue());
                 }
@@ -232,6 +240,7 @@ public final class V2Codec {
             }
             checkShape(in, spec);
             long n = elements(in.shape, "input '" + in.name + "'");
+            checkNesting(in);
             if (in.values.count != n) {
                 throw new InvalidInputException("input '" + in.name + "' has " + in.values.count + " values but shape "
                         + Arrays.toString(in.shape) + " needs " + n);
@@ -256,6 +265,27 @@ public final class V2Codec {
         if (!ok) {
             throw new InvalidInputException("input '" + in.name + "' has shape " + Arrays.toString(in.shape)
                     + " but the model expects " + Arrays.toString(expected) + " (-1 = any size)");
+        }
+    }
+
+    /** Nested data must have the shape's lengths at every level; flat data is read in row-major order. */
+    private static void checkNesting(RawInput in) {
+        Values v = in.values;
+        if (v.ragged) {
+            throw new InvalidInputException("input '" + in.name + "' has ragged data: nested arrays at the same level"
+                    + " must have the same length (shape " + Arrays.toString(in.shape) + ")");
+        }
+        if (v.leafDepth <= 1) {
+            return;
+        }
+        boolean ok = v.leafDepth == in.shape.length;
+        for (int i = 0; ok && i < in.shape.length; i++) {
+            ok = v.lengths[i] == in.shape[i];
+        }
+        if (!ok) {
+            throw new InvalidInputException("input '" + in.name + "' has data nested unlike its shape "
+                    + Arrays.toString(in.shape) + ": send the values flat, or nested with the shape's length at"
+                    + " every level");
         }
     }
 
@@ -401,11 +431,36 @@ public final class V2Codec {
         final BitSet floats = new BitSet();
         final BitSet bools = new BitSet();
         final BitSet unsigned = new BitSet();
+        /** integers beyond 64 bits, kept as the nearest double for the float types */
+        final BitSet wide = new BitSet();
         List<String> strings;
         int count;
+        /** depth of the scalars, the length of the arrays at each depth, and whether arrays of one depth differ */
+        int leafDepth = -1;
+        final long[] lengths = new long[34];
+        boolean ragged;
 
         Values(int capacity) {
             bits = new long[Math.max(capacity, 1)];
+            Arrays.fill(lengths, -1);
+        }
+
+        void leaf(int depth) {
+            if (leafDepth < 0) {
+                leafDepth = depth;
+            } else if (leafDepth != depth) {
+                ragged = true;
+            }
+        }
+
+        void array(int depth, long length) {
+            if (depth >= lengths.length) {
+                ragged = true;
+            } else if (lengths[depth] < 0) {
+                lengths[depth] = length;
+            } else if (lengths[depth] != length) {
+                ragged = true;
+            }
         }
 
         private void grow() {
@@ -427,6 +482,11 @@ public final class V2Codec {
         void addFloat(double v) {
             floats.set(count);
             addInt(Double.doubleToRawLongBits(v));
+        }
+
+        void addWide(double v) {
+            wide.set(count);
+            addFloat(v);
         }
 
         void addBool(boolean v) {
@@ -457,9 +517,9 @@ public final class V2Codec {
             ByteBuffer b = Tensor.allocate((long) count * type.size());
             for (int i = 0; i < count; i++) {
                 switch (type) {
-                    case FP32 -> b.putFloat((float) real(name, i));
-                    case FP64 -> b.putDouble(real(name, i));
-                    case FP16 -> b.putShort(Fp16.fromFloat((float) real(name, i)));
+                    case FP32 -> b.putFloat(fp32(name, i));
+                    case FP64 -> b.putDouble(fp64(name, i));
+                    case FP16 -> b.putShort(fp16(name, i));
                     case BOOL -> b.put((byte) (bool(name, i) ? 1 : 0));
                     case INT8 -> b.put((byte) integer(name, i, type, Byte.MIN_VALUE, Byte.MAX_VALUE));
                     case UINT8 -> b.put((byte) integer(name, i, type, 0, 255));
@@ -486,6 +546,36 @@ public final class V2Codec {
             return unsigned.get(i) ? new BigInteger(Long.toUnsignedString(bits[i])).doubleValue() : bits[i];
         }
 
+        // a float type refuses what it cannot hold rather than storing infinity
+        private float fp32(String name, int i) {
+            float f = (float) real(name, i);
+            if (Float.isInfinite(f)) {
+                throw outOfRange(name, i, DataType.FP32, "[" + -Float.MAX_VALUE + ", " + Float.MAX_VALUE + "]");
+            }
+            return f;
+        }
+
+        private double fp64(String name, int i) {
+            double d = real(name, i);
+            if (Double.isInfinite(d)) {
+                throw outOfRange(name, i, DataType.FP64, "[" + -Double.MAX_VALUE + ", " + Double.MAX_VALUE + "]");
+            }
+            return d;
+        }
+
+        private short fp16(String name, int i) {
+            short h = Fp16.fromFloat((float) real(name, i));
+            if ((h & 0x7fff) == 0x7c00) {
+                throw outOfRange(name, i, DataType.FP16, "[-65504, 65504]");
+            }
+            return h;
+        }
+
+        private static InvalidInputException outOfRange(String name, int i, DataType type, String range) {
+            return new InvalidInputException("input '" + name + "' is " + type + ": data[" + i
+                    + "] is out of the " + type + " range " + range);
+        }
+
         private boolean bool(String name, int i) {
             if (bools.get(i)) {
                 return bits[i] != 0;
@@ -493,31 +583,42 @@ public final class V2Codec {
             if (!floats.get(i) && !unsigned.get(i) && (bits[i] == 0 || bits[i] == 1)) {
                 return bits[i] == 1;
             }
-            throw new InvalidInputException("input '" + name + "' is BOOL: data[" + i + "] must be true or false");
+            throw new InvalidInputException("input '" + name + "' is BOOL: data[" + i
+                    + "] must be true or false (or the integers 0 and 1)");
         }
 
         private long integer(String name, int i, DataType type, long min, long max) {
+            String range = "[" + min + ", " + (type == DataType.UINT64 ? "18446744073709551615" : max) + "]";
             long v;
             if (bools.get(i)) {
                 throw new InvalidInputException("input '" + name + "' is " + type + ": data[" + i
                         + "] is a boolean, not an integer");
             }
+            if (wide.get(i) || unsigned.get(i)) {
+                throw outOfRange(name, i, type, range);
+            }
             if (floats.get(i)) {
+                // written with a fraction or an exponent (1.0, 1e3): exact only while it is an integer below 2^53
                 double d = Double.longBitsToDouble(bits[i]);
-                if (d != Math.rint(d) || Double.isInfinite(d)) {
-                    throw new InvalidInputException("input '" + name + "' is " + type + ": data[" + i + "] " + d
-                            + " is not an integer");
+                double upper = type == DataType.UINT64 ? 0x1p64 : (double) max + 1;
+                if (Double.isNaN(d) || d < (double) min || d >= upper) {
+                    throw outOfRange(name, i, type, range);
+                }
+                if (d != Math.rint(d)) {
+                    throw new InvalidInputException("input '" + name + "' is " + type + ": data[" + i
+                            + "] is not an integer");
+                }
+                if (Math.abs(d) >= 0x1p53) {
+                    throw new InvalidInputException("input '" + name + "' is " + type + ": data[" + i
+                            + "] is written with a fraction or an exponent at or beyond 2^53, where it cannot be read"
+                            + " exactly: write it as a plain integer");
                 }
                 v = (long) d;
-            } else if (unsigned.get(i)) {
-                throw new InvalidInputException("input '" + name + "' is " + type + ": data[" + i + "] "
-                        + Long.toUnsignedString(bits[i]) + " is out of range");
             } else {
                 v = bits[i];
             }
             if (v < min || v > max) {
-                throw new InvalidInputException("input '" + name + "' is " + type + ": data[" + i + "] " + v
-                        + " is out of range [" + min + ", " + max + "]");
+                throw outOfRange(name, i, type, range);
             }
             return v;
         }

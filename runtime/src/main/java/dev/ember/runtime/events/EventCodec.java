@@ -1,7 +1,13 @@
 package dev.ember.runtime.events;
 
+import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.exc.StreamConstraintsException;
+import dev.ember.runtime.api.PayloadTooLargeException;
+import dev.ember.runtime.codec.JsonErrors;
+import dev.ember.runtime.codec.RequestLimits;
 import io.cloudevents.CloudEvent;
+import com.fasterxml.jackson.core.JsonToken;
 import io.cloudevents.CloudEventData;
 import io.cloudevents.SpecVersion;
 import io.cloudevents.core.format.EventFormat;
@@ -10,6 +16,7 @@ import io.cloudevents.jackson.JsonFormat;
 import io.cloudevents.rw.CloudEventRWException;
 import jakarta.ws.rs.core.Response;
 
+import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -30,6 +37,11 @@ final class EventCodec {
     private static final List<String> REQUIRED = List.of("id", "source", "type");
 
     private final EventFormat json = new JsonFormat();
+    private final RequestLimits limits;
+
+    EventCodec(RequestLimits limits) {
+        this.limits = limits;
+    }
 
     enum ContentMode { BINARY, STRUCTURED }
 
@@ -63,6 +75,7 @@ final class EventCodec {
         if (body == null || body.length == 0) {
             throw invalid("the request body is empty: in structured mode it is the event as a JSON object");
         }
+        checkEnvelope(body);
         CloudEvent event;
         try {
             event = json.deserialize(body);
@@ -74,6 +87,48 @@ final class EventCodec {
             throw invalid("the request body is JSON null: in structured mode it is the event as a JSON object");
         }
         return event;
+    }
+
+    /**
+     * The SDK parses the envelope with Jackson's default limits (20 MB strings, 1000 levels); this pass holds it to
+     * {@code ember.limits.*} first, streaming, and to exactly one JSON document.
+     */
+    private void checkEnvelope(byte[] body) {
+        try (JsonParser p = limits.jsonFactory().createParser(body)) {
+            if (p.nextToken() == null) {
+                throw invalid("the request body is empty: in structured mode it is the event as a JSON object");
+            }
+            // token by token, reading each string: skipping one would not hold it to the string limit
+            for (int depth = p.currentToken().isStructStart() ? 1 : 0; depth > 0; ) {
+                JsonToken t = p.nextToken();
+                if (t.isStructStart()) {
+                    depth++;
+                } else if (t.isStructEnd()) {
+                    depth--;
+                } else if (t == JsonToken.VALUE_STRING) {
+                    p.getTextLength();
+                }
+            }
+            JsonToken next;
+            try {
+                next = p.nextToken();
+            } catch (StreamConstraintsException e) {
+                throw e;
+            } catch (JsonProcessingException e) {
+                next = JsonToken.NOT_AVAILABLE;
+            }
+            if (next != null) {
+                throw invalid("invalid CloudEvent: " + JsonErrors.trailing("event").getMessage());
+            }
+        } catch (StreamConstraintsException e) {
+            RuntimeException limit = JsonErrors.limit(e, limits);
+            throw new RejectedEventException(limit instanceof PayloadTooLargeException ? RejectReason.TOO_LARGE
+                    : RejectReason.INVALID_EVENT, "invalid CloudEvent: " + limit.getMessage());
+        } catch (JsonProcessingException e) {
+            throw invalid("invalid CloudEvent: " + JsonErrors.malformed(e).getMessage());
+        } catch (IOException e) {
+            throw invalid("invalid CloudEvent: unreadable request body");
+        }
     }
 
     private static CloudEvent binary(Iterable<Map.Entry<String, String>> headers, byte[] body) {

@@ -1,5 +1,7 @@
 package dev.ember.runtime.events;
 
+import dev.ember.runtime.codec.RequestLimits;
+import dev.ember.runtime.config.EmberConfig;
 import dev.ember.runtime.invoke.DataPlane;
 import dev.ember.runtime.invoke.Failure;
 import dev.ember.runtime.invoke.Invocation;
@@ -42,13 +44,15 @@ public class EventResource {
 
     private static final Logger LOG = Logger.getLogger(EventResource.class);
 
-    private final EventCodec codec = new EventCodec();
+    private final EventCodec codec;
     private final EventRoutes routes;
     private final DataPlane dataPlane;
     private final ModelCatalog catalog;
     private final EventMetrics metrics;
 
-    EventResource(EventRoutes routes, DataPlane dataPlane, ModelCatalog catalog, EventMetrics metrics) {
+    EventResource(EventRoutes routes, DataPlane dataPlane, ModelCatalog catalog, EventMetrics metrics,
+            EmberConfig config) {
+        this.codec = new EventCodec(RequestLimits.of(config.limits()));
         this.routes = routes;
         this.dataPlane = dataPlane;
         this.catalog = catalog;

@@ -41,37 +41,55 @@ final class PercentEncoding {
     }
 
     /**
-     * Unquotes a double-quoted value, then percent-decodes it once. A {@code %} not followed by two hex digits is
-     * kept as it is (lenient towards senders that do not encode); encoded bytes that are not UTF-8 are refused.
+     * Unquotes a double-quoted value, then percent-decodes it once. Raw UTF-8 is taken as it is, since the Go, Java
+     * and JavaScript SDKs (and so Knative's brokers) send it unencoded (cloudevents/spec#1397); a {@code %} must
+     * start a {@code %XX} escape, and the decoded bytes must be UTF-8.
      *
-     * @throws IllegalArgumentException when the decoded bytes are not valid UTF-8 (overlong forms included)
+     * @throws IllegalArgumentException for a {@code %} not followed by two hex digits, or bytes that are not valid
+     *         UTF-8 (overlong forms and truncated sequences included); the message names the rule, not the value
      */
     static String decode(String value) {
         String v = unquote(value.strip());
         if (v.chars().allMatch(c -> c != '%' && c < 0x80)) {
             return v;
         }
+        try {
+            return utf8(v, true);
+        } catch (CharacterCodingException asBytes) {
+            try {
+                // chars that are not a valid UTF-8 byte sequence are text already (a Latin-1 header, or a value
+                // decoded upstream); escapes must still decode to UTF-8
+                return utf8(v, false);
+            } catch (CharacterCodingException e) {
+                throw new IllegalArgumentException("the value is not valid UTF-8 (raw or percent-encoded)");
+            }
+        }
+    }
+
+    /** {@code bytesAsChars}: a char up to U+00FF is one byte of the wire, as the HTTP server hands headers over. */
+    private static String utf8(String v, boolean bytesAsChars) throws CharacterCodingException {
         ByteBuffer bytes = ByteBuffer.allocate(v.length() * 3);
         for (int i = 0; i < v.length(); i++) {
             char c = v.charAt(i);
-            if (c == '%' && i + 2 < v.length() && hex(v.charAt(i + 1)) >= 0 && hex(v.charAt(i + 2)) >= 0) {
+            if (c == '%') {
+                if (i + 2 >= v.length() || hex(v.charAt(i + 1)) < 0 || hex(v.charAt(i + 2)) < 0) {
+                    throw new IllegalArgumentException("malformed percent-encoding: '%' must be followed by two hex"
+                            + " digits (send a literal '%' as %25)");
+                }
                 bytes.put((byte) (hex(v.charAt(i + 1)) << 4 | hex(v.charAt(i + 2))));
                 i += 2;
-            } else if (c <= 0xff) {
-                // the HTTP server hands header bytes over one char each (ISO-8859-1): raw UTF-8 is reassembled
+            } else if (c < 0x80 || (bytesAsChars && c <= 0xff)) {
                 bytes.put((byte) c);
             } else {
-                bytes.put(String.valueOf(c).getBytes(StandardCharsets.UTF_8));
+                int end = Character.isHighSurrogate(c) && i + 1 < v.length() ? i + 2 : i + 1;
+                bytes.put(v.substring(i, end).getBytes(StandardCharsets.UTF_8));
+                i = end - 1;
             }
         }
         bytes.flip();
-        try {
-            CharBuffer chars = StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
-                    .onUnmappableCharacter(CodingErrorAction.REPORT).decode(bytes);
-            return chars.toString();
-        } catch (CharacterCodingException e) {
-            throw new IllegalArgumentException("percent-encoded bytes are not valid UTF-8");
-        }
+        CharBuffer chars = StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
+                .onUnmappableCharacter(CodingErrorAction.REPORT).decode(bytes);
+        return chars.toString();
     }
 
     private static String unquote(String v) {

@@ -11,7 +11,9 @@ enum RejectReason {
     /** Batched mode or a structured format other than JSON. */
     UNSUPPORTED_MODE("unsupported_mode", 415),
     /** The data is missing or not JSON. */
-    INVALID_DATA("invalid_data", 400);
+    INVALID_DATA("invalid_data", 400),
+    /** The structured envelope exceeds a request limit ({@code ember.limits.*}). */
+    TOO_LARGE("too_large", 413);
 
     final String tag;
     final int status;

@@ -2,6 +2,7 @@ package dev.ember.runtime.http;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import dev.ember.runtime.api.UnauthorizedException;
+import dev.ember.runtime.codec.JsonErrors;
 import dev.ember.runtime.invoke.Failure;
 import jakarta.ws.rs.WebApplicationException;
 import jakarta.ws.rs.core.MediaType;
@@ -9,7 +10,9 @@ import jakarta.ws.rs.core.Response;
 import org.jboss.logging.Logger;
 import org.jboss.resteasy.reactive.server.ServerExceptionMapper;
 
+import java.util.Locale;
 import java.util.Map;
+import java.util.UUID;
 import java.util.concurrent.CompletionException;
 
 /**
@@ -42,7 +45,8 @@ public class ErrorMapper {
             case 405 -> "method not allowed";
             case 406 -> "only application/json responses are produced";
             case 415 -> "unsupported media type: send application/json";
-            default -> e.getMessage();
+            case 413 -> "the request body is too large";
+            default -> status >= 500 ? "internal error" : "the request was refused (HTTP " + status + ")";
         };
         return error(status, message);
     }
@@ -58,14 +62,18 @@ public class ErrorMapper {
             return framework(w);
         }
         Failure kind = Failure.of(t);
+        String requestId = UUID.randomUUID().toString();
         // if, not a switch on the enum: a switch compiles to a synthetic class that Quarkus's class loaders cannot share
-        String message = t.getMessage();
+        String message = t.getMessage() != null ? t.getMessage() : kind.name().toLowerCase(Locale.ROOT);
         if (kind == Failure.MALFORMED_JSON) {
-            message = "malformed JSON: " + ((JsonProcessingException) t).getOriginalMessage();
+            message = JsonErrors.malformed((JsonProcessingException) t).getMessage();
         } else if (kind == Failure.INTERNAL) {
-            LOG.error("internal failure", t);
-            message = "internal error: " + t.getClass().getSimpleName()
-                    + (t.getMessage() != null ? ": " + t.getMessage() : "");
+            // the body says nothing about the fault (class names, paths, library text); the log has it all
+            LOG.errorf(t, "request %s: internal error", requestId);
+            message = "internal error (request id " + requestId + ")";
+        } else {
+            // the kind and the status only: a client's values never reach the log
+            LOG.debugf("request %s refused: %s (%d)", requestId, kind, kind.status);
         }
         Response.ResponseBuilder response = Response.status(kind.status).type(MediaType.APPLICATION_JSON)
                 .entity(Map.of("error", message));

@@ -13,7 +13,12 @@ final class RouteErrors {
 
     /** Ends the exchange; the connection closes, since the unread body of a refused request cannot be skipped safely. */
     static void end(RoutingContext rc, Failure kind, String message) {
-        rc.response().setStatusCode(kind.status).putHeader(HttpHeaders.CONTENT_TYPE, "application/json")
+        end(rc, kind.status, message);
+    }
+
+    /** The same, for a refusal of the transport that has no row in the failure table (415, 408, ...). */
+    static void end(RoutingContext rc, int status, String message) {
+        rc.response().setStatusCode(status).putHeader(HttpHeaders.CONTENT_TYPE, "application/json")
                 .putHeader(HttpHeaders.CONNECTION, "close")
                 .end(new JsonObject().put("error", message).encode());
     }

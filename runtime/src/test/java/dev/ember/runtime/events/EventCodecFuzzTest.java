@@ -16,7 +16,7 @@ import java.util.Map;
  */
 class EventCodecFuzzTest {
 
-    static final EventCodec CODEC = new EventCodec();
+    static final EventCodec CODEC = new EventCodec(new dev.ember.runtime.codec.RequestLimits(1000, 8, 1000));
     static final String[] CONTENT_TYPES = {"application/cloudevents+json", "application/json",
             "application/cloudevents-batch+json", "application/cloudevents+xml", "text/plain", ""};
 

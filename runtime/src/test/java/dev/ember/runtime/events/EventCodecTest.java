@@ -19,7 +19,7 @@ import org.junit.jupiter.api.Test;
 class EventCodecTest {
 
     private static final byte[] DATA = "{\"input\": \"hello\"}".getBytes(StandardCharsets.UTF_8);
-    private final EventCodec codec = new EventCodec();
+    private final EventCodec codec = new EventCodec(new dev.ember.runtime.codec.RequestLimits(1000, 8, 1000));
 
     private static CloudEvent event() {
         return CloudEventBuilder.v1().withId("e-1").withSource(URI.create("/tests")).withType("embed")
@@ -186,5 +186,57 @@ class EventCodecTest {
     void keepsTheReasonAndDropsJacksonLocations() {
         assertThatThrownBy(() -> new JsonFormat().deserialize("{\"specversion\":\"1.0\"}".getBytes()))
                 .satisfies(e -> assertThat(EventCodec.reason(e)).isEqualTo("Missing mandatory id attribute"));
+    }
+
+    // ---- header encoding and envelope limits (hostile-client findings) ----------------------------------------
+
+    @Test
+    void acceptsRawUtf8HeadersAsTheSdksSendThem() {
+        var message = binary(event());
+        Map<String, String> headers = new LinkedHashMap<>(message.getKey());
+        // what the HTTP server hands over for the raw UTF-8 bytes of "grüße": one char per byte
+        headers.put("ce-subject", new String("grüße".getBytes(StandardCharsets.UTF_8), StandardCharsets.ISO_8859_1));
+        assertThat(decode(headers, message.getValue()).event().getSubject()).isEqualTo("grüße");
+    }
+
+    @Test
+    void refusesMalformedPercentEncodingNamingTheHeader() {
+        var message = binary(event());
+        for (String bad : List.of("%ZZ", "%E2%82", "caf%C3", "50%")) {
+            Map<String, String> headers = new LinkedHashMap<>(message.getKey());
+            headers.put("ce-subject", bad);
+            RejectedEventException e = refusal(() -> decode(headers, message.getValue()));
+            assertThat(e.reason).as(bad).isEqualTo(RejectReason.INVALID_EVENT);
+            assertThat(e.reason.status).isEqualTo(400);
+            assertThat(e.getMessage()).as(bad).contains("ce-subject");
+        }
+    }
+
+    @Test
+    void theStructuredEnvelopeObeysTheRequestLimits() {
+        String deep = "[".repeat(100) + "]".repeat(100);
+        RejectedEventException nesting = refusal(() -> decode(Map.of("Content-Type", "application/cloudevents+json"),
+                ("{\"specversion\":\"1.0\",\"id\":\"1\",\"source\":\"/s\",\"type\":\"t\",\"ext\":" + deep + "}")
+                        .getBytes(StandardCharsets.UTF_8)));
+        assertThat(nesting.reason.status).isEqualTo(400);
+        assertThat(nesting.getMessage()).contains("ember.limits.max-json-depth");
+
+        RejectedEventException string = refusal(() -> decode(Map.of("Content-Type", "application/cloudevents+json"),
+                ("{\"specversion\":\"1.0\",\"id\":\"1\",\"source\":\"/s\",\"type\":\"t\",\"myext\":\""
+                        + "x".repeat(5000) + "\"}").getBytes(StandardCharsets.UTF_8)));
+        assertThat(string.reason).isEqualTo(RejectReason.TOO_LARGE);
+        assertThat(string.reason.status).isEqualTo(413);
+        assertThat(string.getMessage()).contains("ember.limits.max-string-length");
+    }
+
+    @Test
+    void theStructuredEnvelopeIsExactlyOneDocument() {
+        String event = "{\"specversion\":\"1.0\",\"id\":\"1\",\"source\":\"/s\",\"type\":\"t\"}";
+        for (String body : List.of(event + " x", event + event, event + "}")) {
+            RejectedEventException e = refusal(() -> decode(Map.of("Content-Type", "application/cloudevents+json"),
+                    body.getBytes(StandardCharsets.UTF_8)));
+            assertThat(e.reason).isEqualTo(RejectReason.INVALID_EVENT);
+            assertThat(e.getMessage()).contains("content after the event");
+        }
     }
 }

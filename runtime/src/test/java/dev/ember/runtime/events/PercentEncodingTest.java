@@ -35,9 +35,37 @@ class PercentEncodingTest {
     }
 
     @Test
-    void keepsAPercentThatStartsNoEscape() {
-        assertThat(PercentEncoding.decode("100% sure")).isEqualTo("100% sure");
-        assertThat(PercentEncoding.decode("50%")).isEqualTo("50%");
+    void refusesAPercentThatStartsNoEscape() {
+        for (String bad : java.util.List.of("%ZZ", "a%ZZb", "100% sure", "50%", "%4", "%G1", "%%")) {
+            assertThatThrownBy(() -> PercentEncoding.decode(bad)).as(bad).isInstanceOf(IllegalArgumentException.class)
+                    .hasMessageContaining("percent-encoding").satisfies(e -> assertThat(e.getMessage())
+                            .doesNotContain(bad));
+        }
+    }
+
+    @Test
+    void refusesATruncatedUtf8Sequence() {
+        assertThatThrownBy(() -> PercentEncoding.decode("%E2%82")).isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("UTF-8");
+        assertThatThrownBy(() -> PercentEncoding.decode("price %E2%82 only")).isInstanceOf(
+                IllegalArgumentException.class).hasMessageContaining("UTF-8");
+    }
+
+    @Test
+    void acceptsRawUtf8AsTheSdksSendIt() {
+        String raw = new String("grüße".getBytes(java.nio.charset.StandardCharsets.UTF_8),
+                java.nio.charset.StandardCharsets.ISO_8859_1);
+        assertThat(PercentEncoding.decode(raw)).isEqualTo("grüße");
+        assertThat(PercentEncoding.decode("grüße")).isEqualTo("grüße");
+        assertThat(PercentEncoding.decode("gr%C3%BC%C3%9Fe")).isEqualTo("grüße");
+    }
+
+    @Test
+    void repliesEncodeOnlyWhatTheBindingRequires() {
+        // printable ASCII but space, '"' and '%' stays as it is (HTTP binding 3.1.3.2)
+        String printable = "/functions/embed:v1;a=b,c?d&e#f[g]@h!$'()*+~";
+        assertThat(PercentEncoding.encode(printable)).isEqualTo(printable);
+        assertThat(PercentEncoding.encode("grüße")).isEqualTo("gr%C3%BC%C3%9Fe");
     }
 
     @Test
