@@ -3,6 +3,7 @@ package dev.ember.runtime.invoke;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.ember.runtime.batch.Batchers;
 import dev.ember.runtime.codec.JsonBodies;
+import dev.ember.runtime.pool.InFlightBudget;
 import dev.ember.runtime.pool.PoolFixture;
 import dev.ember.runtime.testing.TestBeans;
 import dev.ember.runtime.traffic.TrafficRouter;
@@ -24,7 +25,8 @@ final class DataPlaneFixture implements AutoCloseable {
         dataPlane = new DataPlane(new FunctionRegistry(List.of(), pool.catalog, pool.config),
                 TestBeans.create(TrafficRouter.class, pool.catalog, pool.config, pool.registry), pool.pool, batchers,
                 new InvocationMetrics(pool.registry), new VersionGuards(pool.config, pool.registry),
-                TestBeans.create(JsonBodies.class, new ObjectMapper(), pool.config), pool.catalog, pool.config);
+                TestBeans.create(JsonBodies.class, new ObjectMapper(), pool.config), pool.catalog, pool.config,
+                TestBeans.create(InFlightBudget.class, pool.config, pool.registry));
     }
 
     @Override
