@@ -119,9 +119,21 @@ public class EmbedFunction implements InferenceFunction<EmbeddingRequest, Embedd
             throw new PayloadTooLargeException("the " + texts.size() + " texts may take up to " + tokens
                     + " tokens, more than the limit of " + maxRequestTokens + " (embed.max-request-tokens)");
         }
-        long perToken = 4 * dimensions * Float.BYTES + 96 * longest;
-        long response = (long) (texts.size() * dimensions * 12 * 2.5);
-        return texts.size() * longest * perToken + response;
+        return estimate(texts.size(), longest, dimensions);
+    }
+
+    /** Once tokenized: the same per-token cost for the real rows and padded length of the request. */
+    @Override
+    public long workingSetBytes(EmbeddingRequest request, ModelSignature model, ModelCall<EmbeddingResponse> call) {
+        Tensor ids = call.inputs().get(IDS);
+        TensorSpec hidden = model.output("last_hidden_state").orElse(model.outputs().get(0));
+        return estimate(ids.dim(0), ids.dim(1), Math.max(hidden.shape()[hidden.shape().length - 1], 1));
+    }
+
+    static long estimate(long rows, long length, long dimensions) {
+        long perToken = 4 * dimensions * Float.BYTES + 96 * length;
+        long response = (long) (rows * dimensions * 12 * 2.5);
+        return rows * length * perToken + response;
     }
 
     @Override

@@ -27,7 +27,7 @@ import org.junit.jupiter.api.Test;
 /**
  * The packaged application as its container runs it ({@code -Xmx1g -XX:+ExitOnOutOfMemoryError}) under concurrent
  * requests each as large as the per-request limits allow, to every endpoint: embed with the most texts of the most
- * tokens, {@code /v1/embeddings} with the most short texts, a 14 MB BYTES and a 16 MB FP32 tensor to identity models,
+ * tokens, {@code /v1/embeddings} with the most short texts, 14 MB and 7 MB BYTES and a 16 MB FP32 tensor to identity models,
  * and CloudEvents to embed. The process never dies and every answer is 200, 413 or 503 (with Retry-After) with a
  * JSON error body. Peak RSS and the counts are written to {@code target/packaged-app/memory-stress.txt}.
  * {@code -Dember.stress.seconds} (30 by default) and {@code -Dember.stress.clients} (8) size it.
@@ -96,6 +96,7 @@ class MemoryStressIT {
         kinds.add(new Kind("v1-2048x8", "/v1/embeddings", json,
                 utf8("{\"model\":\"embed\",\"input\":" + texts(2048, 3) + "}")));
         kinds.add(new Kind("v2-bytes-14MB", "/v2/models/identity_string/infer", json, bytesTensor(3_500_000)));
+        kinds.add(new Kind("v2-bytes-7MB", "/v2/models/identity_string/infer", json, bytesTensor(1_750_000)));
         kinds.add(new Kind("v2-fp32-2000000x4", "/v2/models/identity_fp32/infer", json, fp32Tensor(2_000_000, 4)));
         kinds.add(new Kind("event-embed-256x256", "/", event, utf8("{\"input\":" + texts(256, 300) + "}")));
         return kinds;

@@ -34,6 +34,15 @@ public interface InferenceFunction<Q, R> {
         return 0;
     }
 
+    /**
+     * The estimate once {@link #prepare} has built {@code call} (e.g. from the real token count): the hold is then
+     * set to the larger of this and the call's tensors, and may shrink from the bound before. 0 (the default) keeps
+     * the bound before.
+     */
+    default long workingSetBytes(Q request, ModelSignature model, ModelCall<R> call) {
+        return 0;
+    }
+
     /** Value used to pad an input when requests of different lengths share a batch (dimension 1 onwards). */
     default Map<String, Number> padValues() {
         return Map.of();

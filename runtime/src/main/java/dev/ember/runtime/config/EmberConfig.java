@@ -63,7 +63,7 @@ public interface EmberConfig {
         Optional<MemorySize> inFlightBudget();
 
         /** Longest a request waits for room in the in-flight budget (never past its deadline) before it gets 503. */
-        @WithDefault("2s")
+        @WithDefault("10s")
         Duration inFlightMaxWait();
 
         /** Threads creating sessions, so a slow load never blocks requests to models already warm. */

@@ -157,17 +157,22 @@ public class DataPlane {
 
     private <Q, R> CompletableFuture<Invocation<byte[]>> respondJson(FunctionProfile profile,
             InferenceFunction<Q, R> f, VersionSelector selector, Q request) {
+        // like a body's bound, the function's bound before prepare (e.g. from characters, not tokens) waits for the
+        // whole budget rather than being refused; the estimate from the prepared call decides
+        AtomicReference<ModelCall<R>> prepared = new AtomicReference<>();
         Admission<byte[]> admission = new Admission<>() {
             public long before(ModelSignature signature) {
-                return f.workingSetBytes(request, signature);
+                return Math.min(f.workingSetBytes(request, signature), budget.limit());
             }
 
             public long after(ModelCall<byte[]> call, ModelSignature signature, long before) {
-                return Math.max(before, WorkingSet.tensors(call, signature));
+                long own = f.workingSetBytes(request, signature, prepared.get());
+                return Math.max(own > 0 ? own : before, WorkingSet.tensors(call, signature));
             }
         };
         return call(profile, selector, admission, (id, signature) -> {
             ModelCall<R> call = f.prepare(request, signature);
+            prepared.set(call);
             return new ModelCall<>(call.inputs(), call.outputs(), outputs -> json.write(call.respond().apply(outputs)));
         });
     }
@@ -239,10 +244,13 @@ public class DataPlane {
                 }
                 long admitted = System.nanoTime();
                 ModelCall<R> call = prepare.apply(id, model.signature());
-                reservation.resize(admission.after(call, model.signature(), before), what);
                 metrics.phase(id, "preprocess", System.nanoTime() - admitted);
-                return batcher.submit(model, call, profile.pads(), deadline)
-                        .thenApply(outputs -> respond(id, call, outputs));
+                long estimate = admission.after(call, model.signature(), before);
+                return budget.resize(reservation, estimate, deadline, what).thenCompose(resized -> {
+                    held.set(resized);
+                    return batcher.submit(model, call, profile.pads(), deadline)
+                            .thenApply(outputs -> respond(id, call, outputs));
+                });
             });
         }).whenComplete((invocation, failure) -> {
             lease.close();

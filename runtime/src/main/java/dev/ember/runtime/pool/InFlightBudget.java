@@ -9,6 +9,8 @@ import io.micrometer.core.instrument.Tags;
 import io.quarkus.runtime.configuration.MemorySize;
 import jakarta.annotation.PreDestroy;
 import jakarta.enterprise.context.ApplicationScoped;
+import io.quarkus.runtime.Startup;
+import jakarta.inject.Inject;
 import org.jboss.logging.Logger;
 
 import java.time.Duration;
@@ -26,13 +28,15 @@ import java.util.concurrent.TimeUnit;
  * estimate says ({@link WorkingSet}). A request reserves its estimate before its work starts and releases it when
  * its work ends, on every path. One whose estimate exceeds the whole budget can never run: 413 naming the limit.
  * One that does not fit now waits, first come first served, at most {@code ember.pool.in-flight-max-wait} and never
- * past its deadline, then gets 503 with {@code Retry-After}.
+ * past its deadline, then gets 503 with {@code Retry-After}; so that waiters too are bounded, the estimates of those
+ * waiting together never exceed the budget either (beyond, 503 at once).
  *
  * <p>By default the budget is half the heap ({@link Runtime#maxMemory()}, i.e. {@code -Xmx}) less
  * {@code ember.pool.memory-budget} when that is set, and never less than an eighth of the heap: the other half is
  * headroom for the framework, request bodies being read, garbage not yet collected and the estimates' error.
  */
 @ApplicationScoped
+@Startup
 public class InFlightBudget {
 
     private static final Logger LOG = Logger.getLogger(InFlightBudget.class);
@@ -44,12 +48,14 @@ public class InFlightBudget {
     private final Object lock = new Object();
     private final ArrayDeque<Waiter> waiters = new ArrayDeque<>();
     private long used;
+    private long waiting;
     private final ScheduledThreadPoolExecutor timers = new ScheduledThreadPoolExecutor(1, r -> {
         Thread t = new Thread(r, "ember-in-flight-budget");
         t.setDaemon(true);
         return t;
     });
 
+    @Inject
     InFlightBudget(EmberConfig config, MeterRegistry registry) {
         this(derive(config.pool().inFlightBudget(), Runtime.getRuntime().maxMemory(),
                 config.pool().memoryBudget().map(MemorySize::asLongValue)), config.pool().inFlightMaxWait());
@@ -100,16 +106,17 @@ public class InFlightBudget {
         }
         Waiter waiter;
         synchronized (lock) {
-            if (waiters.isEmpty() && used + need <= limit) {
+            if (need == 0 || (waiters.isEmpty() && used + need <= limit)) {
                 used += need;
                 return CompletableFuture.completedFuture(new Reservation(need));
             }
             long wait = Math.min(maxWait, deadline - System.nanoTime() - DEADLINE_MARGIN);
-            if (wait <= 0) {
+            if (wait <= 0 || waiting + need > limit) {
                 return CompletableFuture.failedFuture(busy(need, what));
             }
             waiter = new Waiter(need, what, new CompletableFuture<>());
             waiters.addLast(waiter);
+            waiting += need;
             waiter.timeout = timers.schedule(() -> expire(waiter), wait, TimeUnit.NANOSECONDS);
         }
         return waiter.granted;
@@ -120,6 +127,7 @@ public class InFlightBudget {
             if (!waiters.remove(waiter)) {
                 return; // granted meanwhile
             }
+            waiting -= waiter.bytes;
         }
         waiter.granted.completeExceptionally(busy(waiter.bytes, waiter.what));
         grant(); // the head may have been the one blocking smaller requests behind it
@@ -135,6 +143,7 @@ public class InFlightBudget {
                     return;
                 }
                 waiters.pollFirst();
+                waiting -= next.bytes;
                 used += next.bytes;
                 next.timeout.cancel(false);
             }
@@ -144,6 +153,24 @@ public class InFlightBudget {
                     r.close();
                 }
             });
+        }
+    }
+
+    /**
+     * Sets {@code held} to {@code bytes}: in place when that shrinks it or the room is free now, else by letting it go
+     * and waiting for the whole amount like a new request (waiting while holding could block others that hold).
+     * Fails with 413 beyond the whole budget, leaving {@code held} as it was for its owner to close.
+     */
+    public CompletableFuture<Reservation> resize(Reservation held, long bytes, long deadline, String what) {
+        if (bytes > limit) {
+            return CompletableFuture.failedFuture(tooLarge(bytes, what));
+        }
+        try {
+            held.resize(bytes, what);
+            return CompletableFuture.completedFuture(held);
+        } catch (UnavailableException notNow) {
+            held.close();
+            return reserve(bytes, deadline, what);
         }
     }
 

@@ -47,7 +47,8 @@ public final class WorkingSet {
     /**
      * What a prepared call holds while it runs: its inputs (a direct buffer ONNX Runtime reads in place; strings
      * also copied by ONNX Runtime), and its outputs twice (ONNX Runtime's and the Java copy), their shapes from the
-     * signature with dynamic dimensions resolved from the inputs ({@link #outputShape}).
+     * signature with dynamic dimensions resolved from the inputs ({@link #outputShape}); strings count their native copy
+ * in {@link #STRING_OVERHEAD}.
      */
     public static long tensors(ModelCall<?> call, ModelSignature model) {
         long bytes = 0;
@@ -57,7 +58,9 @@ public final class WorkingSet {
         long meanString = meanString(call);
         for (TensorSpec out : outputs(call, model)) {
             long elements = elements(outputShape(out, call));
-            bytes = saturatedAdd(bytes, 2 * elementBytes(out.datatype(), elements, meanString));
+            // a string's overhead already counts ONNX Runtime's copy; a fixed-size output is in both places
+            long each = elementBytes(out.datatype(), elements, meanString);
+            bytes = saturatedAdd(bytes, out.datatype() == DataType.BYTES ? each : saturatedAdd(each, each));
         }
         return bytes;
     }

@@ -18,15 +18,17 @@ final class DataPlaneFixture implements AutoCloseable {
     final PoolFixture pool;
     final Batchers batchers;
     final DataPlane dataPlane;
+    final InFlightBudget budget;
 
     DataPlaneFixture(Path root, Map<String, byte[]> models, Map<String, String> properties) {
         pool = new PoolFixture(root, models, properties);
         batchers = TestBeans.create(Batchers.class, pool.config, pool.registry);
+        budget = TestBeans.create(InFlightBudget.class, pool.config, pool.registry);
         dataPlane = new DataPlane(new FunctionRegistry(List.of(), pool.catalog, pool.config),
                 TestBeans.create(TrafficRouter.class, pool.catalog, pool.config, pool.registry), pool.pool, batchers,
                 new InvocationMetrics(pool.registry), new VersionGuards(pool.config, pool.registry),
                 TestBeans.create(JsonBodies.class, new ObjectMapper(), pool.config), pool.catalog, pool.config,
-                TestBeans.create(InFlightBudget.class, pool.config, pool.registry));
+                budget);
     }
 
     @Override
