@@ -62,7 +62,7 @@ public interface EmberConfig {
          */
         Optional<MemorySize> inFlightBudget();
 
-        /** Longest a request waits for room in the in-flight budget (never past its deadline) before it gets 503. */
+        /** Longest a request waits for room in the in-flight budget (at most half its time left) before it gets 503. */
         @WithDefault("10s")
         Duration inFlightMaxWait();
 

@@ -59,6 +59,8 @@ public class DataPlane {
     private final JsonBodies json;
     private final TensorFunction tensors;
     private final InFlightBudget budget;
+    /** What a request read but not yet prepared is taken to hold while it waits: the default largest body, 16 MiB. */
+    private static final long WAITING_REQUEST = 16L << 20;
     private final ScheduledThreadPoolExecutor deadlines = new ScheduledThreadPoolExecutor(1, r -> {
         Thread t = new Thread(r, "ember-deadlines");
         t.setDaemon(true);
@@ -138,6 +140,10 @@ public class DataPlane {
                 return Math.min(WorkingSet.decodeBound(body.length, signature), budget.limit());
             }
 
+            public long waitingBytes(long before) {
+                return body.length;
+            }
+
             public long after(ModelCall<byte[]> call, ModelSignature signature, long before) {
                 return WorkingSet.tensorsAndJson(call, signature);
             }
@@ -180,6 +186,11 @@ public class DataPlane {
     /** How a request is admitted against the in-flight budget: before {@code prepare}, and once prepared. */
     private interface Admission<R> {
         long before(ModelSignature signature);
+
+        /** What the request holds while it waits for room before {@code prepare}: its body, or at most a body's worth. */
+        default long waitingBytes(long before) {
+            return Math.min(before, WAITING_REQUEST);
+        }
 
         long after(ModelCall<R> call, ModelSignature signature, long before);
     }
@@ -236,7 +247,7 @@ public class DataPlane {
             }
             batcher.requireRoom();
             long before = admission.before(model.signature());
-            return budget.reserve(before, deadline, what).thenCompose(reservation -> {
+            return budget.reserve(before, admission.waitingBytes(before), deadline, what).thenCompose(reservation -> {
                 held.set(reservation);
                 if (result.isDone()) {
                     return CompletableFuture.<Invocation<R>>failedFuture(
@@ -246,7 +257,8 @@ public class DataPlane {
                 ModelCall<R> call = prepare.apply(id, model.signature());
                 metrics.phase(id, "preprocess", System.nanoTime() - admitted);
                 long estimate = admission.after(call, model.signature(), before);
-                return budget.resize(reservation, estimate, deadline, what).thenCompose(resized -> {
+                long inputs = WorkingSet.inputs(call);
+                return budget.resize(reservation, estimate, inputs, deadline, what).thenCompose(resized -> {
                     held.set(resized);
                     return batcher.submit(model, call, profile.pads(), deadline)
                             .thenApply(outputs -> respond(id, call, outputs));

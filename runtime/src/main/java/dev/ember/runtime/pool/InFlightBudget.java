@@ -27,9 +27,9 @@ import java.util.concurrent.TimeUnit;
  * (ONNX Runtime's and the Java copy), the model's intermediates and their encoded responses, as each request's
  * estimate says ({@link WorkingSet}). A request reserves its estimate before its work starts and releases it when
  * its work ends, on every path. One whose estimate exceeds the whole budget can never run: 413 naming the limit.
- * One that does not fit now waits, first come first served, at most {@code ember.pool.in-flight-max-wait} and never
- * past its deadline, then gets 503 with {@code Retry-After}; so that waiters too are bounded, the estimates of those
- * waiting together never exceed the budget either (beyond, 503 at once).
+ * One that does not fit now waits, first come first served, at most {@code ember.pool.in-flight-max-wait} and half the
+ * time left to its deadline, then gets 503 with {@code Retry-After}. So that waiters too are bounded, what they hold while
+ * they wait (a request body, or the inputs of one waiting to grow) never exceeds the budget either: beyond, 503 at once.
  *
  * <p>By default the budget is half the heap ({@link Runtime#maxMemory()}, i.e. {@code -Xmx}) less
  * {@code ember.pool.memory-budget} when that is set, and never less than an eighth of the heap: the other half is
@@ -95,12 +95,18 @@ public class InFlightBudget {
 
     /**
      * Reserves {@code bytes} for one request: at once when they fit and nobody waits before it, else after a wait
-     * bounded by the max wait and {@code deadline} ({@link System#nanoTime()}). Completes exceptionally with
-     * {@link PayloadTooLargeException} when they exceed the whole budget, {@link UnavailableException} when no room
-     * came in time.
+     * bounded by the max wait and half the time left to {@code deadline} ({@link System#nanoTime()}). Completes
+     * exceptionally with {@link PayloadTooLargeException} when they exceed the whole budget,
+     * {@link UnavailableException} when no room came in time.
      */
     public CompletableFuture<Reservation> reserve(long bytes, long deadline, String what) {
+        return reserve(bytes, bytes, deadline, what);
+    }
+
+    /** {@link #reserve(long, long, String)} for a request that holds {@code holding} bytes while it waits. */
+    public CompletableFuture<Reservation> reserve(long bytes, long holding, long deadline, String what) {
         long need = Math.max(bytes, 0);
+        long held = Math.min(Math.max(holding, 0), need);
         if (need > limit) {
             return CompletableFuture.failedFuture(tooLarge(need, what));
         }
@@ -110,13 +116,14 @@ public class InFlightBudget {
                 used += need;
                 return CompletableFuture.completedFuture(new Reservation(need));
             }
-            long wait = Math.min(maxWait, deadline - System.nanoTime() - DEADLINE_MARGIN);
-            if (wait <= 0 || waiting + need > limit) {
+            // half the time left at most, so that a request let in late still has time to run rather than be 504
+            long wait = Math.min(maxWait, (deadline - System.nanoTime()) / 2 - DEADLINE_MARGIN);
+            if (wait <= 0 || waiting + held > limit) {
                 return CompletableFuture.failedFuture(busy(need, what));
             }
-            waiter = new Waiter(need, what, new CompletableFuture<>());
+            waiter = new Waiter(need, held, what, new CompletableFuture<>());
             waiters.addLast(waiter);
-            waiting += need;
+            waiting += held;
             waiter.timeout = timers.schedule(() -> expire(waiter), wait, TimeUnit.NANOSECONDS);
         }
         return waiter.granted;
@@ -127,7 +134,7 @@ public class InFlightBudget {
             if (!waiters.remove(waiter)) {
                 return; // granted meanwhile
             }
-            waiting -= waiter.bytes;
+            waiting -= waiter.holding;
         }
         waiter.granted.completeExceptionally(busy(waiter.bytes, waiter.what));
         grant(); // the head may have been the one blocking smaller requests behind it
@@ -143,7 +150,7 @@ public class InFlightBudget {
                     return;
                 }
                 waiters.pollFirst();
-                waiting -= next.bytes;
+                waiting -= next.holding;
                 used += next.bytes;
                 next.timeout.cancel(false);
             }
@@ -161,7 +168,8 @@ public class InFlightBudget {
      * and waiting for the whole amount like a new request (waiting while holding could block others that hold).
      * Fails with 413 beyond the whole budget, leaving {@code held} as it was for its owner to close.
      */
-    public CompletableFuture<Reservation> resize(Reservation held, long bytes, long deadline, String what) {
+    public CompletableFuture<Reservation> resize(Reservation held, long bytes, long holding, long deadline,
+            String what) {
         if (bytes > limit) {
             return CompletableFuture.failedFuture(tooLarge(bytes, what));
         }
@@ -170,7 +178,7 @@ public class InFlightBudget {
             return CompletableFuture.completedFuture(held);
         } catch (UnavailableException notNow) {
             held.close();
-            return reserve(bytes, deadline, what);
+            return reserve(bytes, holding, deadline, what);
         }
     }
 
@@ -200,12 +208,14 @@ public class InFlightBudget {
 
     private static final class Waiter {
         final long bytes;
+        final long holding;
         final String what;
         final CompletableFuture<Reservation> granted;
         ScheduledFuture<?> timeout;
 
-        Waiter(long bytes, String what, CompletableFuture<Reservation> granted) {
+        Waiter(long bytes, long holding, String what, CompletableFuture<Reservation> granted) {
             this.bytes = bytes;
+            this.holding = holding;
             this.what = what;
             this.granted = granted;
         }

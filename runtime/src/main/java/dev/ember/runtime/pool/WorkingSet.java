@@ -65,6 +65,15 @@ public final class WorkingSet {
         return bytes;
     }
 
+    /** The bytes of the call's inputs alone: what a prepared request holds while it waits to run. */
+    public static long inputs(ModelCall<?> call) {
+        long bytes = 0;
+        for (Tensor t : call.inputs().values()) {
+            bytes = saturatedAdd(bytes, bytes(t));
+        }
+        return bytes;
+    }
+
     /**
      * {@link #tensors} plus the Open Inference Protocol JSON response written from the outputs: about as many
      * characters per element as its datatype prints (a float about 12 with its comma), times the buffer's growth.
