@@ -5,7 +5,7 @@ import io.smallrye.config.WithDefault;
 
 /**
  * The {@code embed} function's own settings, beside the runtime's per-function keys under
- * {@code ember.functions.embed.}: SmallRye Config accepts a property there when any mapping claims it, so these two
+ * {@code ember.functions.embed.}: SmallRye Config accepts a property there when any mapping claims it, so these
  * are not unknown to the runtime's {@code ember.functions.<f>} map.
  */
 @ConfigMapping(prefix = "ember.functions.embed")
@@ -18,4 +18,11 @@ public interface EmbedConfig {
     /** Tokens per text, special tokens included; longer texts are truncated and their response item says so. */
     @WithDefault("256")
     int maxTokens();
+
+    /**
+     * Most tokens one request may take (texts x min(max-tokens, characters + 2)); beyond it the request is refused
+     * (413) before it is tokenized.
+     */
+    @WithDefault("65536")
+    long maxRequestTokens();
 }

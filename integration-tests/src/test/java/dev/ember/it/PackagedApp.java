@@ -38,6 +38,11 @@ final class PackagedApp implements AutoCloseable {
 
     /** Starts the jar with these system properties (and a heap limit, as a container would) and waits until it is ready. */
     static PackagedApp start(String name, Map<String, String> properties) throws Exception {
+        return start(name, List.of("-Xmx512m"), properties);
+    }
+
+    /** Starts the jar with these JVM options (heap limit included) and system properties, and waits until ready. */
+    static PackagedApp start(String name, List<String> jvmOptions, Map<String, String> properties) throws Exception {
         if (!Files.isRegularFile(JAR)) {
             throw new IllegalStateException(JAR.toAbsolutePath() + " is missing: package the module first");
         }
@@ -46,7 +51,8 @@ final class PackagedApp implements AutoCloseable {
             port = socket.getLocalPort();
         }
         List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-Xmx512m", "-Dquarkus.http.host=127.0.0.1", "-Dquarkus.http.port=" + port));
+                "-Dquarkus.http.host=127.0.0.1", "-Dquarkus.http.port=" + port));
+        command.addAll(1, jvmOptions);
         properties.forEach((k, v) -> command.add("-D" + k + "=" + v));
         command.addAll(List.of("-jar", JAR.toString()));
         Path log = Files.createDirectories(Path.of("target", "packaged-app")).resolve(name + ".log");
@@ -93,6 +99,20 @@ final class PackagedApp implements AutoCloseable {
         try {
             for (String line : Files.readAllLines(Path.of("/proc", String.valueOf(process.pid()), "status"))) {
                 if (line.startsWith("VmRSS:")) {
+                    return OptionalLong.of(Long.parseLong(line.replaceAll("[^0-9]", "")));
+                }
+            }
+        } catch (IOException | NumberFormatException e) {
+            // not Linux, or the process is gone
+        }
+        return OptionalLong.empty();
+    }
+
+    /** Peak resident memory of the process in KiB (VmHWM), from /proc; empty where there is no /proc. */
+    OptionalLong peakRssKib() {
+        try {
+            for (String line : Files.readAllLines(Path.of("/proc", String.valueOf(process.pid()), "status"))) {
+                if (line.startsWith("VmHWM:")) {
                     return OptionalLong.of(Long.parseLong(line.replaceAll("[^0-9]", "")));
                 }
             }

@@ -23,6 +23,26 @@ public interface InferenceFunction<Q, R> {
      */
     ModelCall<R> prepare(Q request, ModelSignature model);
 
+    /**
+     * An upper bound of the bytes this request holds while it runs (tokenisation, its tensors, the model's
+     * intermediates, its response), estimated before {@link #prepare} so it can be admitted against the in-flight
+     * memory budget first: beyond the whole budget the request is 413, else it waits for room or gets 503. The
+     * runtime reserves the larger of this and its own estimate from the prepared call's tensors; 0 (the default)
+     * leaves it to the latter, which covers the inputs and the outputs of the shapes the signature declares.
+     */
+    default long workingSetBytes(Q request, ModelSignature model) {
+        return 0;
+    }
+
+    /**
+     * The estimate once {@link #prepare} has built {@code call} (e.g. from the real token count): the hold is then
+     * set to the larger of this and the call's tensors, and may shrink from the bound before. 0 (the default) keeps
+     * the bound before.
+     */
+    default long workingSetBytes(Q request, ModelSignature model, ModelCall<R> call) {
+        return 0;
+    }
+
     /** Value used to pad an input when requests of different lengths share a batch (dimension 1 onwards). */
     default Map<String, Number> padValues() {
         return Map.of();

@@ -59,6 +59,17 @@ public interface EmberConfig {
         /** Bytes of model files kept loaded; beyond it the least recently used idle model is unloaded. Unset = no limit. */
         Optional<MemorySize> memoryBudget();
 
+        /**
+         * Bytes the requests in flight may hold together (decoded inputs, outputs, model intermediates, responses, as
+         * estimated); beyond it a request waits or gets 503, one that alone exceeds it gets 413. Default: half the
+         * heap less {@code memory-budget} when set, at least an eighth of the heap.
+         */
+        Optional<MemorySize> inFlightBudget();
+
+        /** Longest a request waits for room in the in-flight budget (at most half its time left) before it gets 503. */
+        @WithDefault("10s")
+        Duration inFlightMaxWait();
+
         /** Threads creating sessions, so a slow load never blocks requests to models already warm. */
         @WithDefault("2")
         int loadThreads();

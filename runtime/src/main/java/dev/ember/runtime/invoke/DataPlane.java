@@ -17,8 +17,10 @@ import dev.ember.runtime.codec.RequestLimits;
 import dev.ember.runtime.codec.V2Codec;
 import dev.ember.runtime.config.EmberConfig;
 import dev.ember.runtime.onnx.LoadedModel;
+import dev.ember.runtime.pool.InFlightBudget;
 import dev.ember.runtime.pool.ModelLease;
 import dev.ember.runtime.pool.WarmPool;
+import dev.ember.runtime.pool.WorkingSet;
 import dev.ember.runtime.repository.ModelCatalog;
 import dev.ember.runtime.traffic.TrafficRouter;
 import dev.ember.runtime.traffic.VersionSelector;
@@ -32,12 +34,16 @@ import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.BiFunction;
 import java.util.function.Function;
 
 /**
  * The protocol-neutral data plane that every ingress calls with a request it has read: choose the version, lease
  * its model (loading on demand), let the function prepare the inputs, queue them for a (batched) run, and turn this
  * call's rows into the response, all under the function's deadline and circuit breaker, measured by phase.
+ * Each request's working set is admitted against the {@link InFlightBudget} twice: a bound known before its
+ * inputs are built (the body size for a tensor request, the function's own estimate for a Java one) is reserved
+ * before {@code prepare}, then the hold is set to the estimate from the prepared tensors before it is queued.
  * Failures are the typed exceptions of {@code api}; {@link Failure} says what each means.
  */
 @ApplicationScoped
@@ -53,6 +59,9 @@ public class DataPlane {
     private final VersionGuards guards;
     private final JsonBodies json;
     private final TensorFunction tensors;
+    private final InFlightBudget budget;
+    /** What a request read but not yet prepared is taken to hold while it waits: the default largest body, 16 MiB. */
+    private static final long WAITING_REQUEST = 16L << 20;
     private final ScheduledThreadPoolExecutor deadlines = new ScheduledThreadPoolExecutor(1, r -> {
         Thread t = new Thread(r, "ember-deadlines");
         t.setDaemon(true);
@@ -61,7 +70,8 @@ public class DataPlane {
 
     DataPlane(FunctionRegistry functions, TrafficRouter router, WarmPool pool, Batchers batchers,
             InvocationMetrics metrics, VersionGuards guards, JsonBodies json, ModelCatalog catalog,
-            EmberConfig config) {
+            EmberConfig config, InFlightBudget budget) {
+        this.budget = budget;
         this.functions = functions;
         this.router = router;
         this.pool = pool;
@@ -114,7 +124,7 @@ public class DataPlane {
      */
     public <R> CompletableFuture<Invocation<R>> invoke(String function, VersionSelector selector,
             Function<ModelSignature, ModelCall<R>> prepare) {
-        return call(functions.profile(function), selector, prepare);
+        return call(functions.profile(function), selector, tensorsOnly(), (id, signature) -> prepare.apply(signature));
     }
 
     /** The model of a version for metadata, loading it if needed. */
@@ -124,8 +134,27 @@ public class DataPlane {
 
     private CompletableFuture<Invocation<byte[]>> infer(FunctionProfile profile, VersionSelector selector,
             byte[] body) {
-        return call(profile, selector, signature -> tensors.prepare(body, signature))
-                .thenApply(inv -> new Invocation<>(inv.served(), tensors.encode(inv.served(), inv.response())));
+        // the body bounds what decoding it holds; a bound beyond the whole budget waits for all of it rather than
+        // being refused, since the real request may be far smaller (the prepared estimate then decides)
+        Admission<byte[]> admission = new Admission<>() {
+            public long before(ModelSignature signature) {
+                return Math.min(WorkingSet.decodeBound(body.length, signature), budget.limit());
+            }
+
+            public long waitingBytes(long before) {
+                return body.length;
+            }
+
+            public long after(ModelCall<byte[]> call, ModelSignature signature, long before) {
+                return WorkingSet.tensorsAndJson(call, signature);
+            }
+        };
+        // the response is encoded inside the request's work, so its buffer is counted while the hold is kept
+        return call(profile, selector, admission, (id, signature) -> {
+            ModelCall<TensorFunction.Answer> call = tensors.prepare(body, signature);
+            return new ModelCall<>(call.inputs(), call.outputs(),
+                    outputs -> tensors.encode(id, call.respond().apply(outputs)));
+        });
     }
 
     private <Q> CompletableFuture<Invocation<byte[]>> invokeJava(FunctionProfile profile, InferenceFunction<Q, ?> f,
@@ -135,17 +164,58 @@ public class DataPlane {
 
     private <Q, R> CompletableFuture<Invocation<byte[]>> respondJson(FunctionProfile profile,
             InferenceFunction<Q, R> f, VersionSelector selector, Q request) {
-        return call(profile, selector, signature -> f.prepare(request, signature))
-                .thenApply(inv -> new Invocation<>(inv.served(), json.write(inv.response())));
+        // like a body's bound, the function's bound before prepare (e.g. from characters, not tokens) waits for the
+        // whole budget rather than being refused; the estimate from the prepared call decides
+        AtomicReference<ModelCall<R>> prepared = new AtomicReference<>();
+        Admission<byte[]> admission = new Admission<>() {
+            public long before(ModelSignature signature) {
+                return Math.min(f.workingSetBytes(request, signature), budget.limit());
+            }
+
+            public long after(ModelCall<byte[]> call, ModelSignature signature, long before) {
+                long own = f.workingSetBytes(request, signature, prepared.get());
+                return Math.max(own > 0 ? own : before, WorkingSet.tensors(call, signature));
+            }
+        };
+        return call(profile, selector, admission, (id, signature) -> {
+            ModelCall<R> call = f.prepare(request, signature);
+            prepared.set(call);
+            return new ModelCall<>(call.inputs(), call.outputs(), outputs -> json.write(call.respond().apply(outputs)));
+        });
+    }
+
+    /** How a request is admitted against the in-flight budget: before {@code prepare}, and once prepared. */
+    private interface Admission<R> {
+        long before(ModelSignature signature);
+
+        /** What the request holds while it waits for room before {@code prepare}: its body, or at most a body's worth. */
+        default long waitingBytes(long before) {
+            return Math.min(before, WAITING_REQUEST);
+        }
+
+        long after(ModelCall<R> call, ModelSignature signature, long before);
+    }
+
+    /** A call with no estimate of its own: nothing before {@code prepare}, its tensors once prepared. */
+    private static <R> Admission<R> tensorsOnly() {
+        return new Admission<>() {
+            public long before(ModelSignature signature) {
+                return 0;
+            }
+
+            public long after(ModelCall<R> call, ModelSignature signature, long before) {
+                return WorkingSet.tensors(call, signature);
+            }
+        };
     }
 
     private <R> CompletableFuture<Invocation<R>> call(FunctionProfile profile, VersionSelector selector,
-            Function<ModelSignature, ModelCall<R>> prepare) {
+            Admission<R> admission, BiFunction<ModelId, ModelSignature, ModelCall<R>> prepare) {
         long start = System.nanoTime();
         ModelId id = router.choose(profile.name(), selector.pinned(), selector.tag());
         metrics.appeared(id);
         // the version's circuit breaker sees the answered result, timeouts included, and may refuse to start it
-        CompletableFuture<Invocation<R>> guarded = guards.call(id, () -> run(profile, id, prepare, start));
+        CompletableFuture<Invocation<R>> guarded = guards.call(id, () -> run(profile, id, admission, prepare, start));
         // recorded before the caller sees the answer, so a scrape after a response always counts it
         CompletableFuture<Invocation<R>> answered = new CompletableFuture<>();
         guarded.whenComplete((r, failure) -> {
@@ -160,8 +230,8 @@ public class DataPlane {
         return answered;
     }
 
-    private <R> CompletableFuture<Invocation<R>> run(FunctionProfile profile, ModelId id,
-            Function<ModelSignature, ModelCall<R>> prepare, long start) {
+    private <R> CompletableFuture<Invocation<R>> run(FunctionProfile profile, ModelId id, Admission<R> admission,
+            BiFunction<ModelId, ModelSignature, ModelCall<R>> prepare, long start) {
         long deadline = start + profile.timeout().toNanos();
         CompletableFuture<Invocation<R>> result = new CompletableFuture<>();
         // the batcher's future once the call is queued: whether its run started decides what kind of timeout it is
@@ -182,6 +252,9 @@ public class DataPlane {
 
         // held until this request's work is over (not merely answered), so an idle unload never closes its run
         ModelLease lease = pool.lease(id);
+        // and so is this request's hold on the in-flight memory budget
+        AtomicReference<InFlightBudget.Reservation> held = new AtomicReference<>();
+        String what = "this request to " + id;
         lease.model().thenCompose(model -> {
             long loaded = System.nanoTime();
             if (lease.cold()) {
@@ -189,13 +262,32 @@ public class DataPlane {
                 metrics.phase(id, "load", loaded - start);
             }
             batcher.requireRoom(deadline);
-            ModelCall<R> call = prepare.apply(model.signature());
-            metrics.phase(id, "preprocess", System.nanoTime() - loaded);
-            CompletableFuture<Map<String, Tensor>> submitted = batcher.submit(model, call, profile.pads(), deadline);
-            queued.set(submitted);
-            return submitted.thenApply(outputs -> respond(id, call, outputs));
+            long before = admission.before(model.signature());
+            return budget.reserve(before, admission.waitingBytes(before), deadline, what).thenCompose(reservation -> {
+                held.set(reservation);
+                if (result.isDone()) {
+                    return CompletableFuture.<Invocation<R>>failedFuture(
+                            new QueueTimeoutException("answered while waiting for memory"));
+                }
+                long admitted = System.nanoTime();
+                ModelCall<R> call = prepare.apply(id, model.signature());
+                metrics.phase(id, "preprocess", System.nanoTime() - admitted);
+                long estimate = admission.after(call, model.signature(), before);
+                long inputs = WorkingSet.inputs(call);
+                return budget.resize(reservation, estimate, inputs, deadline, what).thenCompose(resized -> {
+                    held.set(resized);
+                    CompletableFuture<Map<String, Tensor>> submitted =
+                            batcher.submit(model, call, profile.pads(), deadline);
+                    queued.set(submitted);
+                    return submitted.thenApply(outputs -> respond(id, call, outputs));
+                });
+            });
         }).whenComplete((invocation, failure) -> {
             lease.close();
+            InFlightBudget.Reservation reservation = held.get();
+            if (reservation != null) {
+                reservation.close();
+            }
             if (failure != null) {
                 result.completeExceptionally(typed(failure));
             } else {

@@ -3,6 +3,7 @@ package dev.ember.runtime.invoke;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.ember.runtime.batch.Batchers;
 import dev.ember.runtime.codec.JsonBodies;
+import dev.ember.runtime.pool.InFlightBudget;
 import dev.ember.runtime.pool.PoolFixture;
 import dev.ember.runtime.testing.TestBeans;
 import dev.ember.runtime.traffic.TrafficRouter;
@@ -20,6 +21,7 @@ final class DataPlaneFixture implements AutoCloseable {
     final Batchers batchers;
     final DataPlane dataPlane;
     final VersionGuards guards;
+    final InFlightBudget budget;
 
     DataPlaneFixture(Path root, Map<String, byte[]> models, Map<String, String> properties) {
         this(root, models, properties, Executors.newCachedThreadPool());
@@ -30,10 +32,12 @@ final class DataPlaneFixture implements AutoCloseable {
         pool = new PoolFixture(root, models, properties);
         batchers = TestBeans.create(Batchers.class, pool.config, pool.registry, workers);
         guards = new VersionGuards(pool.config, pool.registry);
+        budget = TestBeans.create(InFlightBudget.class, pool.config, pool.registry);
         dataPlane = new DataPlane(new FunctionRegistry(List.of(), pool.catalog, pool.config),
-                TestBeans.create(TrafficRouter.class, pool.catalog, pool.config, pool.registry, pool.pool), pool.pool, batchers,
-                new InvocationMetrics(pool.registry), guards,
-                TestBeans.create(JsonBodies.class, new ObjectMapper(), pool.config), pool.catalog, pool.config);
+                TestBeans.create(TrafficRouter.class, pool.catalog, pool.config, pool.registry, pool.pool),
+                pool.pool, batchers, new InvocationMetrics(pool.registry), guards,
+                TestBeans.create(JsonBodies.class, new ObjectMapper(), pool.config), pool.catalog, pool.config,
+                budget);
     }
 
     @Override
