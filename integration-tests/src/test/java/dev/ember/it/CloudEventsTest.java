@@ -278,6 +278,25 @@ public class CloudEventsTest {
     }
 
     @Test
+    void rawUtf8HeadersAreAcceptedAsTheSdksSendThem() throws IOException {
+        // the Go, Java and JS SDKs put raw UTF-8 in ce-* headers; java.net.http will not send it, so a raw socket does
+        CloudEvent sent = event("add", addRequest(new float[] {0, 0, 0}, new float[] {0, 0, 0})).build();
+        Map.Entry<Map<String, String>, byte[]> message = serialize(sent, Mode.BINARY);
+        StringBuilder head = new StringBuilder("POST / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n");
+        message.getKey().forEach((k, v) -> head.append(k).append(": ").append(v).append("\r\n"));
+        head.append("ce-subject: grüße\r\nContent-Length: ").append(message.getValue().length).append("\r\n\r\n");
+        try (java.net.Socket socket = new java.net.Socket("127.0.0.1", RestAssured.port)) {
+            socket.setSoTimeout(30000);
+            socket.getOutputStream().write(head.toString().getBytes(StandardCharsets.UTF_8));
+            socket.getOutputStream().write(message.getValue());
+            String response = new String(socket.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            assertThat(response).startsWith("HTTP/1.1 200");
+            // the reply encodes what the HTTP binding requires: everything outside printable ASCII
+            assertThat(response).containsIgnoringCase("ce-subject: gr%C3%BC%C3%9Fe\r\n");
+        }
+    }
+
+    @Test
     void optionsSaysPostIsAccepted() {
         given().options("/").then().statusCode(200).header("Allow", org.hamcrest.Matchers.containsString("POST"));
     }
@@ -323,6 +342,14 @@ public class CloudEventsTest {
                 Arguments.of("binary specversion 0.3", binaryWith("ce-specversion", "0.3"), 400,
                         "specversion '0.3' is not supported"),
                 Arguments.of("binary with an invalid time", binaryWith("ce-time", "yesterday"), 400, "time"),
+                Arguments.of("binary with malformed percent-encoding", binaryWith("ce-subject", "%ZZ"), 400,
+                        "ce-subject"),
+                Arguments.of("binary with truncated percent-encoded UTF-8", binaryWith("ce-subject", "%E2%82"), 400,
+                        "ce-subject"),
+                Arguments.of("structured nesting beyond the limit", structured("application/cloudevents+json",
+                        "{\"specversion\": \"1.0\", \"id\": \"1\", \"source\": \"/s\", \"type\": \"embed\","
+                                + " \"deep\": " + "[".repeat(1000) + "]".repeat(1000) + "}"), 400,
+                        "ember.limits.max-json-depth"),
                 Arguments.of("plain JSON, no ce- headers", (Supplier<Exchange>) () -> post(
                         Map.of("Content-Type", "application/json"), "{\"input\": \"x\"}".getBytes()), 400,
                         "not a CloudEvent"),

@@ -183,7 +183,7 @@ public class ProtocolTest {
     @ParameterizedTest(name = "{0}")
     @CsvSource(delimiter = '|', quoteCharacter = '`', value = {
             "wrong datatype    | 400 | datatype INT32 | {\"inputs\": [{\"name\": \"a\", \"shape\": [1, 3], \"datatype\": \"INT32\", \"data\": [1, 2, 3]}, {\"name\": \"b\", \"shape\": [1, 3], \"datatype\": \"FP32\", \"data\": [1, 2, 3]}]}",
-            "unknown datatype  | 400 | FP8            | {\"inputs\": [{\"name\": \"a\", \"shape\": [1, 3], \"datatype\": \"FP8\", \"data\": [1, 2, 3]}]}",
+            "unknown datatype  | 400 | inputs[0].datatype | {\"inputs\": [{\"name\": \"a\", \"shape\": [1, 3], \"datatype\": \"FP8\", \"data\": [1, 2, 3]}]}",
             "wrong shape       | 400 | 'a' has shape  | {\"inputs\": [{\"name\": \"a\", \"shape\": [1, 4], \"datatype\": \"FP32\", \"data\": [1, 2, 3, 4]}, {\"name\": \"b\", \"shape\": [1, 3], \"datatype\": \"FP32\", \"data\": [1, 2, 3]}]}",
             "wrong rank        | 400 | 'b' has shape  | {\"inputs\": [{\"name\": \"a\", \"shape\": [1, 3], \"datatype\": \"FP32\", \"data\": [1, 2, 3]}, {\"name\": \"b\", \"shape\": [3], \"datatype\": \"FP32\", \"data\": [1, 2, 3]}]}",
             "missing input     | 400 | missing input 'b' | {\"inputs\": [{\"name\": \"a\", \"shape\": [1, 3], \"datatype\": \"FP32\", \"data\": [1, 2, 3]}]}",

@@ -573,7 +573,7 @@ public final class V2Codec {
 
         private static InvalidInputException outOfRange(String name, int i, DataType type, String range) {
             return new InvalidInputException("input '" + name + "' is " + type + ": data[" + i
-                    + "] is out of the " + type + " range " + range);
+                    + "] is out of range: outside the " + type + " range " + range);
         }
 
         private boolean bool(String name, int i) {

@@ -61,7 +61,7 @@ class V2CodecStrictTest {
     void outOfRangeIsRefusedNamingTheInputAndTheRange(DataType type, String value, String range) {
         assertThatThrownBy(() -> one(type, value)).isInstanceOf(InvalidInputException.class)
                 .hasMessageContaining("input 't'").hasMessageContaining(type.name())
-                .hasMessageContaining("out of the").hasMessageContaining(range)
+                .hasMessageContaining("out of range").hasMessageContaining(range)
                 .satisfies(e -> {
                     if (!range.contains(value.replace("-", ""))) {
                         assertThat(e.getMessage()).doesNotContain(value.replace("-", ""));
