@@ -2,7 +2,6 @@ package dev.ember.runtime.codec;
 
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.core.exc.InputCoercionException;
 import com.fasterxml.jackson.core.exc.StreamConstraintsException;
 import com.fasterxml.jackson.databind.DeserializationFeature;
@@ -48,7 +47,7 @@ public class JsonBodies {
                 throw new InvalidInputException("the request body is empty: send a JSON object");
             }
             value = mapper.readValue(p, type);
-            trailing(p);
+            JsonErrors.requireEnd(p, "JSON document");
         } catch (JsonMappingException e) {
             throw mapping(e, type);
         } catch (StreamConstraintsException e) {
@@ -67,19 +66,6 @@ public class JsonBodies {
         return value;
     }
 
-    private static void trailing(JsonParser p) throws IOException {
-        JsonToken next;
-        try {
-            next = p.nextToken();
-        } catch (StreamConstraintsException e) {
-            throw e;
-        } catch (JsonProcessingException e) {
-            throw JsonErrors.trailing("JSON document");
-        }
-        if (next != null) {
-            throw JsonErrors.trailing("JSON document");
-        }
-    }
 
     private RuntimeException mapping(JsonMappingException e, Class<?> root) {
         for (Throwable t = e.getCause(); t != null && t != t.getCause(); t = t.getCause()) {

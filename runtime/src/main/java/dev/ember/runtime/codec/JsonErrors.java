@@ -1,11 +1,15 @@
 package dev.ember.runtime.codec;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.JsonLocation;
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.core.exc.StreamConstraintsException;
 import com.fasterxml.jackson.core.io.JsonEOFException;
 import dev.ember.runtime.api.InvalidInputException;
 import dev.ember.runtime.api.PayloadTooLargeException;
+
+import java.io.IOException;
 
 /**
  * Jackson's failures as errors that are safe to show: where and which rule, never the input's text (Jackson quotes
@@ -47,6 +51,21 @@ public final class JsonErrors {
     }
 
     /** More than one JSON value in the body, or anything but white space after it. */
+    /** Throws unless {@code p} is at the end of its input: a second document or stray text after {@code what}. */
+    public static void requireEnd(JsonParser p, String what) throws IOException {
+        JsonToken next;
+        try {
+            next = p.nextToken();
+        } catch (StreamConstraintsException e) {
+            throw e;
+        } catch (JsonProcessingException e) {
+            throw trailing(what);
+        }
+        if (next != null) {
+            throw trailing(what);
+        }
+    }
+
     public static InvalidInputException trailing(String what) {
         return new InvalidInputException("malformed JSON: content after the " + what
                 + ": the body must be exactly one JSON document");

@@ -60,7 +60,7 @@ public final class V2Codec {
                     default -> p.skipChildren();
                 }
             }
-            trailing(p);
+            JsonErrors.requireEnd(p, "request object");
             if (inputs == null) {
                 throw new InvalidInputException("'inputs' is required");
             }
@@ -74,20 +74,6 @@ public final class V2Codec {
         }
     }
 
-    /** Only white space may follow the request object: a second document or stray text is refused. */
-    private void trailing(JsonParser p) throws IOException {
-        JsonToken next;
-        try {
-            next = p.nextToken();
-        } catch (StreamConstraintsException e) {
-            throw e;
-        } catch (JsonProcessingException e) {
-            throw JsonErrors.trailing("request object");
-        }
-        if (next != null) {
-            throw JsonErrors.trailing("request object");
-        }
-    }
 
     /** One input as read, before it is matched with the model. */
     private static final class RawInput {

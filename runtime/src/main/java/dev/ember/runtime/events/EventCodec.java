@@ -105,8 +105,12 @@ final class EventCodec {
                     depth++;
                 } else if (t.isStructEnd()) {
                     depth--;
-                } else if (t == JsonToken.VALUE_STRING) {
-                    p.getTextLength();
+                } else if ((t == JsonToken.VALUE_STRING || t == JsonToken.FIELD_NAME)
+                        && p.getTextLength() > limits.maxStringLength()) {
+                    // explicit: Jackson checks its limit only when its buffer grows, and a recycled buffer may not
+                    throw new RejectedEventException(RejectReason.TOO_LARGE, "invalid CloudEvent: a JSON string is"
+                            + " longer than the limit of " + limits.maxStringLength()
+                            + " characters (ember.limits.max-string-length)");
                 }
             }
             JsonToken next;
