@@ -100,6 +100,20 @@ public interface EmberConfig {
         /** Texts one embeddings request may carry. */
         @WithDefault("2048")
         int maxEmbeddingInputs();
+
+        /**
+         * Bytes of request headers accepted (431 with a JSON error beyond); HTTP's own decoder limit,
+         * {@code quarkus.http.limits.max-header-size}, must be larger, or it answers first with an empty body.
+         */
+        @WithDefault("16384")
+        int maxHeaderBytes();
+
+        /**
+         * Characters of the request line accepted (414 with a JSON error beyond); below
+         * {@code quarkus.http.limits.max-initial-line-length} for the same reason.
+         */
+        @WithDefault("4096")
+        int maxRequestLineLength();
     }
 
     interface Function {

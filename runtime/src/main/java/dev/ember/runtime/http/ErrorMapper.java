@@ -1,6 +1,7 @@
 package dev.ember.runtime.http;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
+import dev.ember.runtime.api.InferenceFailedException;
 import dev.ember.runtime.api.UnauthorizedException;
 import dev.ember.runtime.codec.JsonErrors;
 import dev.ember.runtime.invoke.Failure;
@@ -68,9 +69,11 @@ public class ErrorMapper {
         if (kind == Failure.MALFORMED_JSON) {
             message = JsonErrors.malformed((JsonProcessingException) t).getMessage();
         } else if (kind == Failure.INTERNAL) {
-            // the body says nothing about the fault (class names, paths, library text); the log has it all
+            // the body says nothing about the fault (class names, paths, library text) beyond which model failed,
+            // which InferenceFailedException's own message says safely; the log has it all
             LOG.errorf(t, "request %s: internal error", requestId);
-            message = "internal error (request id " + requestId + ")";
+            message = (t instanceof InferenceFailedException ? t.getMessage() + ": internal error"
+                    : "internal error") + " (request id " + requestId + ")";
         } else {
             // the kind and the status only: a client's values never reach the log
             LOG.debugf("request %s refused: %s (%d)", requestId, kind, kind.status);

@@ -308,7 +308,9 @@ public class DataPlane {
     /** A typed failure as it is; anything else is a fault of the function or the runtime. */
     private static Throwable typed(Throwable failure) {
         Throwable t = Failure.unwrap(failure);
-        return t instanceof EmberException ? t : new InferenceFailedException("internal failure: " + t, t);
+        // the cause stays for the log; the message, which a client sees, names no class or library text
+        return t instanceof EmberException ? t
+                : new InferenceFailedException("the function or the runtime failed while serving this request", t);
     }
 
     @PreDestroy

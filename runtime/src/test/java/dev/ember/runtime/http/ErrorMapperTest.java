@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
+import dev.ember.runtime.api.InferenceFailedException;
 import dev.ember.runtime.api.InvalidInputException;
 import jakarta.ws.rs.WebApplicationException;
 import java.util.Map;
@@ -26,6 +27,17 @@ class ErrorMapperTest {
         assertThat(r.getStatus()).isEqualTo(500);
         assertThat(error(r)).matches("internal error \\(request id [0-9a-f-]{36}\\)");
         assertThat(error(r)).doesNotContain("IllegalState").doesNotContain("onnxruntime").doesNotContain("/opt");
+    }
+
+    @Test
+    void aModelFailureNamesTheModelAndNothingOfTheCause() {
+        var cause = new IllegalStateException("ai.onnxruntime.OrtException at /opt/models/embed/1/model.onnx");
+        var r = ErrorMapper.toResponse(new InferenceFailedException("model embed/1 failed in its Gather operator",
+                cause));
+        assertThat(r.getStatus()).isEqualTo(500);
+        assertThat(error(r)).matches("model embed/1 failed in its Gather operator: internal error "
+                + "\\(request id [0-9a-f-]{36}\\)");
+        assertThat(error(r)).doesNotContain("onnxruntime").doesNotContain("/opt");
     }
 
     @Test
