@@ -2,12 +2,13 @@ package dev.ember.runtime.events;
 
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.core.exc.StreamConstraintsException;
+import dev.ember.runtime.api.InvalidInputException;
 import dev.ember.runtime.api.PayloadTooLargeException;
 import dev.ember.runtime.codec.JsonErrors;
 import dev.ember.runtime.codec.RequestLimits;
 import io.cloudevents.CloudEvent;
-import com.fasterxml.jackson.core.JsonToken;
 import io.cloudevents.CloudEventData;
 import io.cloudevents.SpecVersion;
 import io.cloudevents.core.format.EventFormat;
@@ -113,16 +114,10 @@ final class EventCodec {
                             + " characters (ember.limits.max-string-length)");
                 }
             }
-            JsonToken next;
             try {
-                next = p.nextToken();
-            } catch (StreamConstraintsException e) {
-                throw e;
-            } catch (JsonProcessingException e) {
-                next = JsonToken.NOT_AVAILABLE;
-            }
-            if (next != null) {
-                throw invalid("invalid CloudEvent: " + JsonErrors.trailing("event").getMessage());
+                JsonErrors.requireEnd(p, "event");
+            } catch (InvalidInputException e) {
+                throw invalid("invalid CloudEvent: " + e.getMessage());
             }
         } catch (StreamConstraintsException e) {
             RuntimeException limit = JsonErrors.limit(e, limits);
