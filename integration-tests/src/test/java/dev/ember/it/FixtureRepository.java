@@ -27,10 +27,11 @@ public class FixtureRepository implements QuarkusTestResourceLifecycleManager {
         try {
             root = Files.createTempDirectory("ember-fixtures");
             FixtureModels.writeRepository(root);
-            write(root.resolve("corrupt/1/model.onnx"), "this is not an ONNX model".getBytes(StandardCharsets.UTF_8));
+            FixtureModels.write(root.resolve("corrupt/1/model.onnx"),
+                    "this is not an ONNX model".getBytes(StandardCharsets.UTF_8));
             byte[] add = FixtureModels.add();
-            write(root.resolve("add_pinned_wrong/1/model.onnx"), add);
-            write(root.resolve("add_pinned/1/model.onnx"), add);
+            FixtureModels.write(root.resolve("add_pinned_wrong/1/model.onnx"), add);
+            FixtureModels.write(root.resolve("add_pinned/1/model.onnx"), add);
             return Map.of(
                     "ember.repository.path", root.toString(),
                     "ember.functions.add_pinned_wrong.versions.1.sha256", WRONG_SHA,
@@ -39,11 +40,6 @@ public class FixtureRepository implements QuarkusTestResourceLifecycleManager {
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
-    }
-
-    private static void write(Path file, byte[] bytes) throws IOException {
-        Files.createDirectories(file.getParent());
-        Files.write(file, bytes);
     }
 
     static String sha256(byte[] bytes) {

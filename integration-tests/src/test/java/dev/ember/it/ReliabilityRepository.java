@@ -48,9 +48,9 @@ public class ReliabilityRepository implements QuarkusTestResourceLifecycleManage
     public Map<String, String> start() {
         try {
             Path root = Files.createTempDirectory("ember-reliability");
-            write(root.resolve("flaky/1/model.onnx"), flaky());
-            write(root.resolve("flaky/2/model.onnx"), flaky());
-            write(root.resolve("add/1/model.onnx"), FixtureModels.add());
+            FixtureModels.write(root.resolve("flaky/1/model.onnx"), flaky());
+            FixtureModels.write(root.resolve("flaky/2/model.onnx"), flaky());
+            FixtureModels.write(root.resolve("add/1/model.onnx"), FixtureModels.add());
             Files.deleteIfExists(LOG);
             return Map.of(
                     "ember.repository.path", root.toString(),
@@ -64,11 +64,6 @@ public class ReliabilityRepository implements QuarkusTestResourceLifecycleManage
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
-    }
-
-    private static void write(Path file, byte[] bytes) throws IOException {
-        Files.createDirectories(file.getParent());
-        Files.write(file, bytes);
     }
 
     @Override

@@ -1,5 +1,6 @@
 package dev.ember.runtime.pool;
 
+import dev.ember.runtime.testing.FixtureModels;
 import dev.ember.runtime.config.EmberConfig;
 import dev.ember.runtime.config.TestConfig;
 import dev.ember.runtime.onnx.SessionFactory;
@@ -8,8 +9,6 @@ import dev.ember.runtime.testing.TestBeans;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 
 import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.Map;
@@ -27,7 +26,8 @@ public final class PoolFixture implements AutoCloseable {
     public final WarmPool pool;
 
     public PoolFixture(Path root, Map<String, byte[]> models, Map<String, String> properties, WarmUp warmUp) {
-        models.forEach((name, bytes) -> write(root.resolve(name).resolve("1").resolve("model.onnx"), bytes));
+        models.forEach((name, bytes) -> FixtureModels.write(root.resolve(name).resolve("1").resolve("model.onnx"),
+                bytes));
         Map<String, String> all = new HashMap<>(properties);
         all.put("ember.repository.path", root.toString());
         all.putIfAbsent("ember.device", "cpu");
@@ -45,15 +45,6 @@ public final class PoolFixture implements AutoCloseable {
     public double count(String name, String... tags) {
         var counter = registry.find(name).tags(tags).counters();
         return counter.stream().mapToDouble(c -> c.count()).sum();
-    }
-
-    static void write(Path file, byte[] bytes) {
-        try {
-            Files.createDirectories(file.getParent());
-            Files.write(file, bytes);
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
     }
 
     @Override

@@ -176,7 +176,8 @@ public final class FixtureModels {
                 .toBytes();
     }
 
-    private static void write(Path file, byte[] bytes) {
+    /** Writes a fixture file, creating its directories: the one helper every fixture repository uses. */
+    public static void write(Path file, byte[] bytes) {
         try {
             Files.createDirectories(file.getParent());
             Files.write(file, bytes);
