@@ -15,8 +15,9 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 
 /**
- * The packaged application ({@code java -jar quarkus-run.jar}) started on 127.0.0.1 with per-scenario
- * {@code -D} options, and stopped again; a shutdown hook stops any still running when this JVM exits.
+ * A packaged Quarkus application (Ember's {@code quarkus-run.jar}, the DIY peer's, or the start command of the
+ * AOT-cached build) started on 127.0.0.1 with per-scenario {@code -D} options, and stopped again; a shutdown hook
+ * stops any still running when this JVM exits.
  */
 final class EmberProcess implements AutoCloseable {
 
@@ -41,17 +42,27 @@ final class EmberProcess implements AutoCloseable {
         this.client = new EmberClient(port, token);
     }
 
-    static EmberProcess start(Path app, String name, Map<String, String> properties, Path logDir, String token)
-            throws IOException {
+    /** {@code java -jar <app>} on this JVM's own java. */
+    static List<String> jarCommand(Path app) {
+        return List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-jar", app.toString());
+    }
+
+    /**
+     * Starts {@code launch} (a java binary, its options, {@code -jar <app>}) with the host, a free port, the
+     * management token (unless null) and {@code properties} as {@code -D} options right after the java binary.
+     */
+    static EmberProcess start(List<String> launch, String name, Map<String, String> properties, Path logDir,
+            String token) throws IOException {
         int port = freePort();
         List<String> command = new ArrayList<>();
-        command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        command.add(launch.get(0));
         command.add("-Dquarkus.http.host=127.0.0.1");
         command.add("-Dquarkus.http.port=" + port);
-        command.add("-Dember.management.token=" + token);
+        if (token != null) {
+            command.add("-Dember.management.token=" + token);
+        }
         properties.forEach((k, v) -> command.add("-D" + k + "=" + v));
-        command.add("-jar");
-        command.add(app.toString());
+        command.addAll(launch.subList(1, launch.size()));
         Files.createDirectories(logDir);
         Path log = logDir.resolve(name + ".log");
         ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true)
@@ -110,7 +121,7 @@ final class EmberProcess implements AutoCloseable {
 
     private void requireAlive() throws IOException {
         if (!process.isAlive()) {
-            throw new IOException("the Ember process exited with " + process.exitValue() + "; log: " + log + "\n"
+            throw new IOException("the process exited with " + process.exitValue() + "; log: " + log + "\n"
                     + logTail());
         }
     }

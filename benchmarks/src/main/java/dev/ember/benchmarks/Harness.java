@@ -17,6 +17,9 @@ final class Harness {
 
     static final ObjectMapper JSON = new ObjectMapper();
     static final String EMBED = "/functions/embed";
+    static final String OPENAI_EMBEDDINGS = "/v1/embeddings";
+    /** The DIY peer's endpoint; it takes {@link #embedBody} too. */
+    static final String DIY_EMBED = "/embed";
     static final String SHORT_SENTENCE = "A man is playing a guitar.";
     /** Texts of different lengths, so batches pad like real traffic does. */
     static final List<String> MIXED_TEXTS = List.of(
@@ -32,6 +35,12 @@ final class Harness {
     static final Duration START_LIMIT = Duration.ofMinutes(3);
 
     final Path app;
+    /** The DIY peer's {@code quarkus-run.jar}. */
+    final Path diyApp;
+    /** The start command of Ember with the JDK 25 AOT cache, or empty when there is none ({@link #aotAbsent}). */
+    final List<String> aotCommand;
+    /** Why the AOT start is not measured, when {@link #aotCommand} is empty. */
+    final String aotAbsent;
     final Path logs;
     final boolean quick;
     final String token = UUID.randomUUID().toString();
@@ -39,8 +48,12 @@ final class Harness {
     // experiment options added to every Ember process (run.sh --set)
     private final Map<String, String> extra;
 
-    Harness(Path app, Path logs, boolean quick, Map<String, String> extra) {
+    Harness(Path app, Path diyApp, List<String> aotCommand, String aotAbsent, Path logs, boolean quick,
+            Map<String, String> extra) {
         this.app = app;
+        this.diyApp = diyApp;
+        this.aotCommand = List.copyOf(aotCommand);
+        this.aotAbsent = aotAbsent;
         this.logs = logs;
         this.quick = quick;
         this.extra = extra;
@@ -61,14 +74,42 @@ final class Harness {
         return set != null ? Integer.parseInt(set) : Runtime.getRuntime().availableProcessors();
     }
 
+    /** Process starts per kind in the start-up scenario: 3, or 1 in a quick run. */
+    int starts() {
+        return quick ? 1 : 3;
+    }
+
+    /** Ember as packaged, with {@code properties} and the experiment's options. */
     EmberProcess start(String name, Map<String, String> properties) throws IOException {
+        return EmberProcess.start(EmberProcess.jarCommand(app), name, withExtra(properties), logs, token);
+    }
+
+    /** Ember from its AOT start command (only when {@link #aotCommand} is not empty), with the experiment's options. */
+    EmberProcess startAot(String name) throws IOException {
+        return EmberProcess.start(aotCommand, name, withExtra(Map.of()), logs, token);
+    }
+
+    /** The DIY peer, as packaged: the experiment's options are Ember's, so they are not passed to it. */
+    EmberProcess startDiy(String name) throws IOException {
+        return EmberProcess.start(EmberProcess.jarCommand(diyApp), name, Map.of(), logs, null);
+    }
+
+    private Map<String, String> withExtra(Map<String, String> properties) {
         Map<String, String> all = new LinkedHashMap<>(properties);
         all.putAll(extra);
-        return EmberProcess.start(app, name, all, logs, token);
+        return all;
     }
 
     static byte[] embedBody(String text) {
-        ObjectNode body = JSON.createObjectNode().put("input", text);
+        return bytes(JSON.createObjectNode().put("input", text));
+    }
+
+    /** An OpenAI {@code /v1/embeddings} body naming Ember's {@code embed} function. */
+    static byte[] openAiBody(String text) {
+        return bytes(JSON.createObjectNode().put("model", "embed").put("input", text));
+    }
+
+    private static byte[] bytes(ObjectNode body) {
         try {
             return JSON.writeValueAsBytes(body);
         } catch (IOException e) {

@@ -60,6 +60,33 @@ public final class LoadGenerator {
         this.grace = grace;
     }
 
+    /**
+     * When request {@code i} (from 0) of an open loop at {@code perSecond} is due, in nanoseconds after the start:
+     * computed from {@code i} each time, so rounding does not accumulate over a long run.
+     */
+    static long dueOffsetNanos(double perSecond, long i) {
+        return Math.round(i * (1e9 / perSecond));
+    }
+
+    /** How many requests an open loop at {@code perSecond} schedules in {@code duration}: those due before its end. */
+    static long scheduled(double perSecond, Duration duration) {
+        long end = duration.toNanos();
+        long n = (long) Math.ceil(end / 1e9 * perSecond);
+        // the closed form is exact up to rounding; the schedule itself decides at the edge
+        while (n > 0 && dueOffsetNanos(perSecond, n - 1) >= end) {
+            n--;
+        }
+        while (dueOffsetNanos(perSecond, n) < end) {
+            n++;
+        }
+        return n;
+    }
+
+    /** The open-loop rate at {@code share} of a measured capacity: whole requests per second, at least 1. */
+    static double rateAtShare(double capacityPerSecond, double share) {
+        return Math.max(1, Math.floor(capacityPerSecond * share));
+    }
+
     public LoadResult closedLoop(int clients, Bounds bounds, Call call) throws InterruptedException {
         if (clients < 1) {
             throw new IllegalArgumentException("clients must be at least 1");
@@ -113,13 +140,12 @@ public final class LoadGenerator {
         if (!(perSecond > 0) || maxInFlight < 1) {
             throw new IllegalArgumentException("the rate and maxInFlight must be positive");
         }
-        long interval = Math.max(1, Math.round(1e9 / perSecond));
         LoadResult.Tally tally = new LoadResult.Tally();
         AtomicInteger inFlight = new AtomicInteger();
         long start = clock.nanoTime();
         long end = start + bounds.duration().toNanos();
         for (long i = 0; i < bounds.maxRequests(); i++) {
-            long due = start + i * interval;
+            long due = start + dueOffsetNanos(perSecond, i);
             if (due - end >= 0) {
                 break;
             }

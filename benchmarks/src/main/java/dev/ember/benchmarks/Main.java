@@ -13,11 +13,15 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Runs every scenario against the packaged application and rewrites BENCHMARKS.md. Started by
- * {@code benchmarks/run.sh}; arguments: {@code --app <quarkus-run.jar> --out <BENCHMARKS.md> --logs <dir>
- * --command <as typed> [--quiet-note <text>] [--quick] [--only <scenario digits>] [--set k=v,...]}.
+ * Runs every scenario against the packaged application and the DIY peer and rewrites BENCHMARKS.md. Started by
+ * {@code benchmarks/run.sh}; arguments: {@code --app <quarkus-run.jar> --diy-app <the peer's quarkus-run.jar>
+ * --out <BENCHMARKS.md> --logs <dir> --command <as typed> [--aot-command <java ... -jar ...> | --aot-absent <why>]
+ * [--quiet-note <text>] [--quick] [--only <scenario digits>] [--set k=v,...]}.
  */
 public final class Main {
+
+    /** Every scenario: 0 start-up and memory ... 7 many models. */
+    static final String ALL = "01234567";
 
     private Main() {
     }
@@ -28,16 +32,22 @@ public final class Main {
         Path out = Path.of(required(options, "--out"));
         Path logs = Path.of(options.getOrDefault("--logs", "benchmarks/target/logs"));
         boolean quick = options.containsKey("--quick");
-        String only = options.getOrDefault("--only", "01234");
+        String only = options.getOrDefault("--only", ALL);
         Map<String, String> extra = properties(options.getOrDefault("--set", ""));
-        if (!Files.isRegularFile(app)) {
-            throw new IllegalArgumentException(app + " does not exist: build with mvn -B -DskipTests install");
+        Path diyApp = Path.of(required(options, "--diy-app"));
+        for (Path jar : List.of(app, diyApp)) {
+            if (!Files.isRegularFile(jar)) {
+                throw new IllegalArgumentException(jar + " does not exist: build with benchmarks/run.sh --build");
+            }
         }
+        String aotCommand = options.getOrDefault("--aot-command", "").strip();
+        String aotAbsent = options.getOrDefault("--aot-absent", "no AOT start command was given");
         long wallStart = System.nanoTime();
         String started = ZonedDateTime.now(ZoneOffset.UTC).format(DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm 'UTC'"));
         String loadAtStart = Host.loadAverage();
         List<String> busyAtStart = Host.busyJavaProcesses();
-        Harness h = new Harness(app, logs, quick, extra);
+        Harness h = new Harness(app, diyApp, aotCommand.isEmpty() ? List.of() : List.of(aotCommand.split("\\s+")),
+                aotAbsent, logs, quick, extra);
         Harness.log("load average %s; busy java/mvn processes: %s", loadAtStart, busyAtStart);
 
         List<Report.Section> sections = run(h, only);
@@ -52,7 +62,7 @@ public final class Main {
         }
         if (!extra.isEmpty()) {
             markdown = markdown.replaceFirst("\n\n", "\n\n**Experiment**: every Ember process ran with " + extra
-                    + " added.\n\n");
+                    + " added (the DIY endpoint as packaged).\n\n");
         }
         Report.write(out, markdown);
         System.out.println();
@@ -61,58 +71,108 @@ public final class Main {
         Harness.log("wrote %s", out.toAbsolutePath());
     }
 
-    /** The scenarios whose number is in {@code only}, in report order; 0, 1 and 3 share one Ember process. */
-    private static List<Report.Section> run(Harness h, String only) throws Exception {
-        byte[] model = RawEmbedder.modelBytes();
-        Overhead.Raw raw = only.contains("1") ? Overhead.raw(h, model) : null;
-        ColdStart.Bare bare = only.contains("3") ? ColdStart.bare(h, model) : null;
+    /** What one server (Ember or the DIY endpoint) measured in scenarios 1 to 4, and its memory. */
+    private record Side(Duration firstResponse, List<Overhead.Http> oneClient, Startup.Memory rss,
+            Concurrency.Side load) {
+    }
 
+    /**
+     * The scenarios whose number is in {@code only}, in report order. The DIY endpoint's process runs first (its
+     * capacity on the length mix sets the open loop's rate), then Ember's, in which scenarios 1 to 5 run; 4 implies 3.
+     */
+    private static List<Report.Section> run(Harness h, String only) throws Exception {
+        boolean s0 = only.contains("0");
+        boolean s1 = only.contains("1");
+        boolean s2 = only.contains("2");
+        boolean s4 = only.contains("4");
+        boolean s3 = only.contains("3") || s4;
+        boolean s5 = only.contains("5");
+        boolean sides = s0 || s1 || s2 || s3;
+        byte[] model = RawEmbedder.modelBytes();
+        Overhead.Raw raw = s1 ? Overhead.raw(h, model) : null;
+        ColdStart.Bare bare = s5 ? ColdStart.bare(h, model) : null;
         String busyRaw = busyNote();
 
-        List<Duration> starts = new ArrayList<>();
-        Startup.Figures startup = null;
-        Overhead.Http http = null;
-        ColdStart.Cycles cycles = null;
-        String busyShipped = null;
-        if (only.contains("0") || only.contains("1") || only.contains("3")) {
-            try (EmberProcess shipped = h.start("shipped", Map.of())) {
-                Duration first = shipped.awaitFirstSuccess(Harness.EMBED, Harness.embedBody(Harness.SHORT_SENTENCE),
-                        Harness.START_LIMIT);
-                starts.add(first);
-                startup = only.contains("0") ? Startup.run(h, shipped, first) : null;
-                http = only.contains("1") ? Overhead.http(h, shipped) : null;
-                cycles = only.contains("3") ? ColdStart.cycles(h, shipped) : null;
+        Side diy = null;
+        if (sides) {
+            try (EmberProcess peer = h.startDiy("diy")) {
+                diy = side(h, peer, false, 0, only);
             }
-            busyShipped = busyNote();
         }
-        Batching.Figures batching = null;
-        String busyBatching = null;
-        if (only.contains("2")) {
-            batching = Batching.run(h);
-            starts.add(batching.unbatched().firstResponse());
-            starts.add(batching.batched().firstResponse());
-            busyBatching = busyNote();
+        String busyDiy = busyNote();
+        Side ember = null;
+        ColdStart.Cycles cycles = null;
+        if (sides || s5) {
+            try (EmberProcess shipped = h.start("shipped", Map.of())) {
+                ember = side(h, shipped, true, diy == null ? 0 : diy.load().openRate(), only);
+                cycles = s5 ? ColdStart.cycles(h, shipped) : null;
+            }
         }
-        ManyModels.Figures many = only.contains("4") ? ManyModels.run(h) : null;
+        String busyEmber = busyNote();
+        Startup.Figures startup = null;
+        if (s0) {
+            Startup.Starts emberStarts = Startup.again(h, "ember", Harness.EMBED, ember.firstResponse(),
+                    name -> h.start(name, Map.of()));
+            Startup.Starts diyStarts = Startup.again(h, "diy", Harness.DIY_EMBED, diy.firstResponse(), h::startDiy);
+            Startup.Starts aot = Startup.aot(h);
+            startup = new Startup.Figures(emberStarts, aot, diyStarts, ember.rss(), diy.rss(),
+                    String.join(" ", h.aotCommand));
+        }
+        String busyStarts = s0 ? busyNote() : null;
+        Batching.Figures batching = only.contains("6") ? Batching.run(h) : null;
+        String busyBatching = batching != null ? busyNote() : null;
+        ManyModels.Figures many = only.contains("7") ? ManyModels.run(h) : null;
         String busyMany = many != null ? busyNote() : null;
 
         List<Report.Section> sections = new ArrayList<>();
         if (startup != null) {
-            sections.add(withNote(Startup.section(startup), busyShipped));
+            sections.add(withNotes(Startup.section(startup), busyDiy, busyEmber, busyStarts));
         }
-        if (http != null) {
-            sections.add(withNote(withNote(Overhead.section(raw, http), busyRaw), busyShipped));
+        if (s1) {
+            sections.add(withNotes(Overhead.section(raw, ember.oneClient().get(0), ember.oneClient().get(1),
+                    diy.oneClient().get(0)), busyRaw, busyDiy, busyEmber));
         }
-        if (batching != null) {
-            sections.add(withNote(Batching.section(batching), busyBatching));
+        if (s2) {
+            sections.add(withNotes(Concurrency.oneText(ember.load(), diy.load()), busyDiy, busyEmber));
+        }
+        if (only.contains("3")) {
+            sections.add(withNotes(Concurrency.mix(ember.load(), diy.load()), busyDiy, busyEmber));
+        }
+        if (s4) {
+            sections.add(withNotes(Concurrency.open(ember.load(), diy.load()), busyDiy, busyEmber));
         }
         if (cycles != null) {
-            sections.add(withNote(withNote(ColdStart.section(cycles, bare, starts), busyRaw), busyShipped));
+            sections.add(withNotes(ColdStart.section(cycles, bare), busyRaw, busyEmber));
+        }
+        if (batching != null) {
+            sections.add(withNotes(Batching.section(batching), busyBatching));
         }
         if (many != null) {
-            sections.add(withNote(ManyModels.section(many), busyMany));
+            sections.add(withNotes(ManyModels.section(many), busyMany));
         }
         return sections;
+    }
+
+    /** Scenarios 1 to 4 on one server, and its resident memory with {@code embed} warm and after the load. */
+    private static Side side(Harness h, EmberProcess process, boolean ember, double openRate, String only)
+            throws Exception {
+        String path = ember ? Harness.EMBED : Harness.DIY_EMBED;
+        byte[] body = Harness.embedBody(Harness.SHORT_SENTENCE);
+        Duration first = process.awaitFirstSuccess(path, body, Harness.START_LIMIT);
+        List<Overhead.Http> oneClient = new ArrayList<>();
+        if (only.contains("1")) {
+            oneClient.add(Overhead.http(h, process, path, body, ember));
+            if (ember) {
+                oneClient.add(Overhead.http(h, process, Harness.OPENAI_EMBEDDINGS,
+                        Harness.openAiBody(Harness.SHORT_SENTENCE), true));
+            }
+        } else {
+            h.load.closedLoop(1, LoadGenerator.Bounds.requests(h.count(300)), () -> process.client.post(path, body));
+        }
+        long warm = process.rssKiB();
+        Concurrency.Side load = Concurrency.run(h, process, path, ember, only.contains("2"),
+                only.contains("3"), only.contains("4"), openRate);
+        return new Side(first, oneClient, new Startup.Memory(warm, process.rssKiB()), load);
     }
 
     /** Null on a quiet machine, else a note naming the other busy processes seen when a scenario ended. */
@@ -122,12 +182,14 @@ public final class Main {
                 + String.join("; ", busy) + ".";
     }
 
-    private static Report.Section withNote(Report.Section section, String note) {
-        if (note == null) {
-            return section;
-        }
+    /** The section with those of {@code busy} that are not null (and not already there) added to its notes. */
+    private static Report.Section withNotes(Report.Section section, String... busy) {
         List<String> notes = new ArrayList<>(section.notes());
-        notes.add(note);
+        for (String note : busy) {
+            if (note != null && !notes.contains(note)) {
+                notes.add(note);
+            }
+        }
         return new Report.Section(section.title(), section.method(), section.rows(), notes);
     }
 

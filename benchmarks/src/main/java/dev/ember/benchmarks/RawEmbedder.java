@@ -15,6 +15,8 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
 import java.nio.LongBuffer;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 
@@ -60,11 +62,20 @@ final class RawEmbedder implements AutoCloseable {
     }
 
     static Tokens tokenize(String text) {
+        return tokenize(List.of(text)).get(0);
+    }
+
+    /** Each text's tokens, from one tokenizer. */
+    static List<Tokens> tokenize(List<String> texts) {
         try (InputStream in = RawEmbedder.class.getClassLoader().getResourceAsStream(TOKENIZER_RESOURCE);
              HuggingFaceTokenizer tokenizer = HuggingFaceTokenizer.newInstance(in, Map.of("padding", "false",
                      "truncation", "true", "maxLength", "256", "addSpecialTokens", "true"))) {
-            Encoding e = tokenizer.encode(text);
-            return new Tokens(e.getIds(), e.getAttentionMask(), e.getTypeIds());
+            List<Tokens> tokens = new ArrayList<>(texts.size());
+            for (String text : texts) {
+                Encoding e = tokenizer.encode(text);
+                tokens.add(new Tokens(e.getIds(), e.getAttentionMask(), e.getTypeIds()));
+            }
+            return tokens;
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }

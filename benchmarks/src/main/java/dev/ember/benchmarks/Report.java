@@ -13,7 +13,7 @@ import java.util.Locale;
 public final class Report {
 
     public enum Verdict {
-        MET("met"), MISSED("**missed**"), NONE("");
+        MET("met"), MISSED("**missed**"), NOT_RUN("not run"), NONE("");
 
         final String text;
 
@@ -26,19 +26,42 @@ public final class Report {
         }
     }
 
-    /** One measured figure, optionally against a reference (the raw baseline, the other configuration) and a target. */
-    public record Row(String measure, String value, String reference, String ratio, String target, Verdict verdict) {
+    /**
+     * One measured figure, optionally against a reference (the DIY endpoint, raw ONNX Runtime, the other
+     * configuration) and a target; {@code shortfall} says by how much a missed target was missed.
+     */
+    public record Row(String measure, String value, String reference, String ratio, String target, Verdict verdict,
+            String shortfall) {
 
         public static Row of(String measure, String value) {
-            return new Row(measure, value, "", "", "", Verdict.NONE);
+            return new Row(measure, value, "", "", "", Verdict.NONE, "");
         }
 
         public static Row compared(String measure, String value, String reference, double ratio) {
-            return new Row(measure, value, reference, Report.ratio(ratio), "", Verdict.NONE);
+            return new Row(measure, value, reference, Report.ratio(ratio), "", Verdict.NONE, "");
+        }
+
+        /** A target that could not be measured in this run, with the reason in the value column. */
+        public static Row notRun(String measure, String reason, String target) {
+            return new Row(measure, "not run: " + reason, "", "", target, Verdict.NOT_RUN, "");
         }
 
         public Row target(String target, boolean met) {
-            return new Row(measure, value, reference, ratio, target, Verdict.of(met));
+            return new Row(measure, value, reference, ratio, target, Verdict.of(met), "");
+        }
+
+        /** Met when {@code actual <= limit}; a miss says how far over the limit it is. */
+        public Row atMost(String target, double actual, double limit) {
+            boolean met = actual <= limit;
+            return new Row(measure, value, reference, ratio, target, Verdict.of(met),
+                    met ? "" : String.format(Locale.ROOT, "%.0f%% over", (actual / limit - 1) * 100));
+        }
+
+        /** Met when {@code actual >= limit}; a miss says how far short of the limit it is. */
+        public Row atLeast(String target, double actual, double limit) {
+            boolean met = actual >= limit;
+            return new Row(measure, value, reference, ratio, target, Verdict.of(met),
+                    met ? "" : String.format(Locale.ROOT, "%.0f%% short", (1 - actual / limit) * 100));
         }
     }
 
@@ -55,6 +78,9 @@ public final class Report {
             String wallTime) {
     }
 
+    /** Where a missed target's cause goes: written by whoever reviews the run, from the figures below. */
+    static final String CAUSE_TO_FILL = "**TO FILL IN** (what the measurements of this run show is the cause)";
+
     private Report() {
     }
 
@@ -62,7 +88,10 @@ public final class Report {
         StringBuilder md = new StringBuilder();
         md.append("# Ember benchmarks\n\n");
         md.append("Written by `").append(run.command()).append("` on ").append(run.started())
-                .append("; the next run rewrites this file. The scenarios are in `benchmarks/src/main/java/dev/ember/benchmarks/`.\n\n");
+                .append("; the next run rewrites this file. The scenarios are in `benchmarks/src/main/java/dev/ember/benchmarks/`, ")
+                .append("the do-it-yourself (DIY) endpoint they compare Ember with in `benchmarks/diy-peer/`. Every ratio ")
+                .append("is between figures of this one run. Only embedding is measured: the generator models are not ")
+                .append("involved.\n\n");
 
         md.append("## Machine\n\n");
         md.append(table(List.of("", ""), List.of(
@@ -79,11 +108,18 @@ public final class Report {
         md.append("\n## Command\n\n```\n").append(run.command()).append("\n```\n\n");
 
         List<List<String>> targets = new ArrayList<>();
+        List<String> missed = new ArrayList<>();
         for (Section s : sections) {
             for (Row r : s.rows()) {
                 if (r.verdict() != Verdict.NONE) {
                     targets.add(List.of(s.title(), r.measure(), r.value(), r.reference(), r.ratio(), r.target(),
-                            r.verdict().text));
+                            r.verdict().text + (r.shortfall().isEmpty() ? "" : " (" + r.shortfall() + ")")));
+                }
+                if (r.verdict() == Verdict.MISSED) {
+                    missed.add("- **" + s.title() + ": " + r.measure() + "**: " + r.value()
+                            + (r.ratio().isEmpty() ? "" : " (" + r.ratio() + ")") + " against " + r.target()
+                            + (r.shortfall().isEmpty() ? "" : ", " + r.shortfall()) + ".\n  Cause: " + CAUSE_TO_FILL
+                            + "\n");
                 }
             }
         }
@@ -91,6 +127,11 @@ public final class Report {
             md.append("## Targets\n\n");
             md.append(table(List.of("scenario", "measure", "Ember", "reference", "ratio", "target", "verdict"),
                     targets));
+            md.append('\n');
+        }
+        if (!missed.isEmpty()) {
+            md.append("## Missed targets and their causes\n\n");
+            missed.forEach(md::append);
             md.append('\n');
         }
 
@@ -160,6 +201,15 @@ public final class Report {
             return "n/a";
         }
         return String.format(Locale.ROOT, millis < 10 ? "%.2f ms" : millis < 1000 ? "%.1f ms" : "%.0f ms", millis);
+    }
+
+    /** Values as whole numbers, comma-separated: "789, 903, 786". */
+    public static String wholes(List<Double> values) {
+        StringBuilder sb = new StringBuilder();
+        for (Double v : values) {
+            sb.append(sb.length() == 0 ? "" : ", ").append(String.format(Locale.ROOT, "%.0f", v));
+        }
+        return sb.toString();
     }
 
     public static String ratio(double ratio) {

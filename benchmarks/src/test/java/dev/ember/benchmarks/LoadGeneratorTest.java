@@ -168,4 +168,46 @@ class LoadGeneratorTest {
         assertThat(result.statuses()).containsExactlyEntriesOf(java.util.Map.of(200, 2L));
         assertThat(result.sent()).isEqualTo(4);
     }
+
+    @Test
+    void openLoopDueTimesAreComputedFromTheirIndexSoRoundingDoesNotAccumulate() {
+        assertThat(LoadGenerator.dueOffsetNanos(3, 0)).isZero();
+        assertThat(LoadGenerator.dueOffsetNanos(3, 1)).isEqualTo(333_333_333L);
+        assertThat(LoadGenerator.dueOffsetNanos(3, 2)).isEqualTo(666_666_667L);
+        assertThat(LoadGenerator.dueOffsetNanos(3, 3)).isEqualTo(1_000_000_000L);
+        // a rounded interval times the index would be 1 ms early after an hour at 3/s (333,333,333 ns x 10,800)
+        assertThat(LoadGenerator.dueOffsetNanos(3, 10_800)).isEqualTo(3_600_000_000_000L);
+        assertThat(LoadGenerator.dueOffsetNanos(202, 202 * 15)).isEqualTo(15_000_000_000L);
+    }
+
+    @Test
+    void anOpenLoopSchedulesTheRequestsDueBeforeItsEnd() {
+        assertThat(LoadGenerator.scheduled(50, Duration.ofMillis(100))).isEqualTo(5); // 0, 20, ..., 80 ms
+        assertThat(LoadGenerator.scheduled(3, Duration.ofSeconds(1))).isEqualTo(3); // 0, 333, 667 ms; not 1000
+        assertThat(LoadGenerator.scheduled(3, Duration.ofMillis(1001))).isEqualTo(4);
+        assertThat(LoadGenerator.scheduled(202, Duration.ofSeconds(15))).isEqualTo(3030);
+        assertThat(LoadGenerator.scheduled(0.5, Duration.ofSeconds(3))).isEqualTo(2); // 0 and 2 s
+        assertThat(LoadGenerator.scheduled(100, Duration.ZERO)).isZero();
+    }
+
+    @Test
+    void anOpenLoopSendsExactlyTheScheduleOfItsRate() throws Exception {
+        List<Long> sentAt = new java.util.ArrayList<>();
+        long start = clock.nanoTime();
+        load.openLoop(3, LoadGenerator.Bounds.time(Duration.ofMillis(2500)), 10, () -> {
+            sentAt.add(clock.nanoTime() - start);
+            return CompletableFuture.completedFuture(Outcome.of(200));
+        });
+
+        assertThat(sentAt).hasSize((int) LoadGenerator.scheduled(3, Duration.ofMillis(2500)))
+                .containsExactly(0L, 333_333_333L, 666_666_667L, 1_000_000_000L, 1_333_333_333L, 1_666_666_667L,
+                        2_000_000_000L, 2_333_333_333L);
+    }
+
+    @Test
+    void theOpenLoopRateIsAWholeShareOfTheMeasuredCapacity() {
+        assertThat(LoadGenerator.rateAtShare(253.4, 0.8)).isEqualTo(202.0);
+        assertThat(LoadGenerator.rateAtShare(250, 0.8)).isEqualTo(200.0);
+        assertThat(LoadGenerator.rateAtShare(0.4, 0.8)).isEqualTo(1.0); // never 0: an open loop needs a rate
+    }
 }

@@ -101,5 +101,42 @@ class ReportTest {
         assertThat(Report.ms(Double.NaN)).isEqualTo("n/a");
         assertThat(Report.ratio(Double.POSITIVE_INFINITY)).isEqualTo("n/a");
         assertThat(Report.mib(-1)).isEqualTo("n/a");
+        assertThat(Report.wholes(List.of(789.4, 903.6))).isEqualTo("789, 904");
+    }
+
+    @Test
+    void boundedTargetsSayByHowMuchTheyWereMissedAndLeaveAPlaceForTheCause() {
+        Report.Section s = new Report.Section("3. Mix", "m", List.of(
+                Report.Row.compared("throughput vs DIY", "98.0/s", "253.0/s", 98.0 / 253).atLeast(">= 1.50x",
+                        98.0 / 253, 1.5),
+                Report.Row.compared("p99 vs DIY", "300 ms", "347 ms", 300.0 / 347).atMost("<= 1.00x", 300.0 / 347, 1),
+                Report.Row.of("resident memory", "492 MiB").atMost("<= 400 MiB", 492, 400),
+                Report.Row.notRun("start with the AOT cache", "no app.aot", "<= 1000 ms")), List.of());
+
+        String md = Report.markdown(MACHINE, RUN, List.of(s));
+        String targets = md.substring(md.indexOf("## Targets"), md.indexOf("## Missed targets"));
+        String missed = md.substring(md.indexOf("## Missed targets"), md.indexOf("## 3. Mix"));
+
+        assertThat(targets).contains(
+                "| 3. Mix | throughput vs DIY | 98.0/s | 253.0/s | 0.39x | >= 1.50x | **missed** (74% short) |",
+                "| 3. Mix | p99 vs DIY | 300 ms | 347 ms | 0.86x | <= 1.00x | met |",
+                "| 3. Mix | resident memory | 492 MiB |  |  | <= 400 MiB | **missed** (23% over) |",
+                "| 3. Mix | start with the AOT cache | not run: no app.aot |  |  | <= 1000 ms | not run |");
+        assertThat(missed).contains("- **3. Mix: throughput vs DIY**: 98.0/s (0.39x) against >= 1.50x, 74% short.\n"
+                + "  Cause: " + Report.CAUSE_TO_FILL + "\n");
+        assertThat(missed).contains("- **3. Mix: resident memory**: 492 MiB against <= 400 MiB, 23% over.");
+        assertThat(missed).doesNotContain("p99 vs DIY", "AOT");
+    }
+
+    @Test
+    void noMissedTargetsNoCausesSection() {
+        assertThat(Report.markdown(MACHINE, RUN, List.of(new Report.Section("x", "m",
+                List.of(Report.Row.of("a", "1").atMost("<= 2", 1, 2)), List.of())))).doesNotContain("## Missed");
+    }
+
+    @Test
+    void theIntroductionSaysOnlyEmbeddingIsMeasured() {
+        assertThat(Report.markdown(MACHINE, RUN, sections())).contains("the generator models are not involved",
+                "`benchmarks/diy-peer/`");
     }
 }
