@@ -3,7 +3,7 @@
 # side in one run, and rewrites BENCHMARKS.md.
 #
 #   benchmarks/run.sh [--wait-quiet MINUTES] [--build] [--quick] [--only DIGITS] [--set KEY=VALUE,...]
-#                     [--aot-command 'JAVA ... -jar .../quarkus-run.jar']
+#                     [--aot-command 'JAVA ... -jar .../quarkus-run.jar' [--aot-dir DIR]]
 #
 #   --wait-quiet N  first wait (polling every 30 s, at most N minutes) until no other java/mvn process is
 #                   above 20% CPU in `ps -eo pcpu,args`; the report says whether the machine was quiet
@@ -16,7 +16,9 @@
 #                   to BENCHMARKS.md
 #   --aot-command C how to start Ember with the JDK 25 AOT cache (the harness adds its -D options after the first
 #                   word); without it, a JDK 25 java (under /usr/lib/jvm, or $AOT_JAVA) and an app.aot beside a
-#                   quarkus-run.jar under functions/target are detected; with neither, the report says "not run"
+#                   quarkus-run.jar under functions/target are detected (and run in that directory); with
+#                   neither, the report says "not run"
+#   --aot-dir DIR   where --aot-command runs (default: the repository root)
 #
 # Scenarios: 0 start-up and memory, 1 one client, 2 32 clients on one text, 3 32 clients on a length mix,
 # 4 open loop at 80% of the DIY peer's capacity, 5 model cold start, 6 Ember's batching on and off, 7 many models.
@@ -34,6 +36,7 @@ quick=false
 only=""
 set_props=""
 aot_command=""
+aot_dir="$PWD"
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --wait-quiet) wait_quiet="${2:?--wait-quiet needs a number of minutes}"; shift 2 ;;
@@ -42,6 +45,7 @@ while [[ $# -gt 0 ]]; do
     --only) only="${2:?--only needs scenario digits}"; shift 2 ;;
     --set) set_props="${2:?--set needs key=value pairs}"; shift 2 ;;
     --aot-command) aot_command="${2:?--aot-command needs a command}"; shift 2 ;;
+    --aot-dir) aot_dir="${2:?--aot-dir needs a directory}"; shift 2 ;;
     *) echo "unknown option: $1 (see the top of $0)" >&2; exit 2 ;;
   esac
 done
@@ -84,7 +88,8 @@ cp -r benchmarks/diy-peer/target/quarkus-app benchmarks/target/diy-app
 diy_app=benchmarks/target/diy-app/quarkus-run.jar
 mkdir -p benchmarks/target/bench-lib
 classpath=""
-IFS=: read -r -a entries < "$classpath_file"
+# (the file has no final newline, so read reports end of file after filling the array)
+IFS=: read -r -a entries < "$classpath_file" || [[ ${#entries[@]} -gt 0 ]]
 for entry in "${entries[@]}"; do
   if [[ "$entry" == "$PWD"/* ]]; then
     cp "$entry" benchmarks/target/bench-lib/
@@ -96,7 +101,7 @@ cp -r benchmarks/target/classes benchmarks/target/bench-lib/classes
 
 aot_args=()
 if [[ -n "$aot_command" ]]; then
-  aot_args=(--aot-command "$aot_command")
+  aot_args=(--aot-command "$aot_command" --aot-dir "$aot_dir")
 else
   aot_java="${AOT_JAVA:-$(ls -d /usr/lib/jvm/*-25*/bin/java /usr/lib/jvm/*25-jdk*/bin/java 2>/dev/null | head -1 || true)}"
   aot_cache="$(find functions/target -maxdepth 3 -name app.aot 2>/dev/null | head -1 || true)"
@@ -105,8 +110,9 @@ else
   elif [[ -z "$aot_cache" || ! -f "$(dirname "$aot_cache")/quarkus-run.jar" ]]; then
     aot_args=(--aot-absent "no AOT cache: no app.aot beside a quarkus-run.jar under functions/target (build it first, or pass --aot-command)")
   else
-    dir="$PWD/$(dirname "$aot_cache")"
-    aot_args=(--aot-command "$aot_java -XX:AOTCache=$dir/app.aot -XX:AOTMode=on -jar $dir/quarkus-run.jar")
+    # run where the cache was trained (Quarkus trains it in its quarkus-app directory): the class path matches
+    aot_args=(--aot-command "$aot_java -XX:AOTCache=app.aot -XX:AOTMode=on -jar quarkus-run.jar"
+      --aot-dir "$PWD/$(dirname "$aot_cache")")
   fi
 fi
 

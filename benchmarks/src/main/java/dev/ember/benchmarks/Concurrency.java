@@ -104,9 +104,9 @@ final class Concurrency {
     static Report.Section oneText(Side ember, Side diy) {
         return closedSection("2. 32 clients, one text", ember.oneText(), diy.oneText(), false, String.format(
                 Locale.ROOT, """
-                %d clients in a closed loop (each sends its next request when the previous one is answered), all \\
-                with the one short sentence of scenario 1, 5 s warm-up then 20 s measured; Ember's \\
-                `/functions/embed` in its process as shipped, then the same against the DIY endpoint's `/embed` \\
+                %d clients in a closed loop (each sends its next request when the previous one is answered), all \
+                with the one short sentence of scenario 1, 5 s warm-up then 20 s measured; Ember's \
+                `/functions/embed` in its process as shipped, then the same against the DIY endpoint's `/embed` \
                 in its own. Throughput counts 200 answers per second.""", CLIENTS));
     }
 
@@ -116,9 +116,9 @@ final class Concurrency {
                 .summaryStatistics();
         return closedSection("3. 32 clients, a wide mix of lengths", ember.mix(), diy.mix(), true, String.format(
                 Locale.ROOT, """
-                As scenario 2, but the clients cycle through %d generated texts (`LengthMix`, seed %d: word counts \\
-                stepping evenly from %d to %d in a seeded order, common one-token words) of %d to %d tokens, mean \\
-                %.0f, as the model's tokenizer counts them, so batches of mixed lengths pad as real traffic does; \\
+                As scenario 2, but the clients cycle through %d generated texts (`LengthMix`, seed %d: word counts \
+                stepping evenly from %d to %d in a seeded order, common one-token words) of %d to %d tokens, mean \
+                %.0f, as the model's tokenizer counts them, so batches of mixed lengths pad as real traffic does; \
                 one shared cursor over the texts, so both servers are offered the same mix.""",
                 texts.size(), LengthMix.SEED, LengthMix.MIN_WORDS, LengthMix.MAX_WORDS, tokens.getMin(),
                 tokens.getMax(), tokens.getAverage()));
@@ -159,10 +159,10 @@ final class Concurrency {
                         Report.perSecond(d.throughput()), e.throughput() / d.throughput()));
         List<String> notes = List.of("Requests: Ember " + e.statusLine() + "; DIY " + d.statusLine() + ".");
         return new Report.Section("4. Open loop at 80% of the DIY endpoint's capacity", String.format(Locale.ROOT, """
-                Requests of the length mix of scenario 3 are due at a fixed %.0f/s, %.0f%% of the DIY endpoint's \\
-                throughput in scenario 3 (same run), whatever the answers do, for 15 s, right after each side's \\
-                closed loops in the same process; latency is measured from each request's scheduled send time, so \\
-                a stall shows in the percentiles instead of lowering the offered load (no coordinated omission). \\
+                Requests of the length mix of scenario 3 are due at a fixed %.0f/s, %.0f%% of the DIY endpoint's \
+                throughput in scenario 3 (same run), whatever the answers do, for 15 s, right after each side's \
+                closed loops in the same process; latency is measured from each request's scheduled send time, so \
+                a stall shows in the percentiles instead of lowering the offered load (no coordinated omission). \
                 A request due while 1,024 are unanswered is not sent and counted as such.""",
                 ember.openRate(), OPEN_SHARE * 100), rows, notes);
     }

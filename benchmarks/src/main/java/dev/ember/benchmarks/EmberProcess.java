@@ -48,11 +48,12 @@ final class EmberProcess implements AutoCloseable {
     }
 
     /**
-     * Starts {@code launch} (a java binary, its options, {@code -jar <app>}) with the host, a free port, the
-     * management token (unless null) and {@code properties} as {@code -D} options right after the java binary.
+     * Starts {@code launch} (a java binary, its options, {@code -jar <app>}) in {@code directory} (null: this
+     * process's), with the host, a free port, the management token (unless null) and {@code properties} as
+     * {@code -D} options right after the java binary.
      */
-    static EmberProcess start(List<String> launch, String name, Map<String, String> properties, Path logDir,
-            String token) throws IOException {
+    static EmberProcess start(List<String> launch, Path directory, String name, Map<String, String> properties,
+            Path logDir, String token) throws IOException {
         int port = freePort();
         List<String> command = new ArrayList<>();
         command.add(launch.get(0));
@@ -66,7 +67,10 @@ final class EmberProcess implements AutoCloseable {
         Files.createDirectories(logDir);
         Path log = logDir.resolve(name + ".log");
         ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true)
-                .redirectOutput(log.toFile());
+                .redirectOutput(log.toAbsolutePath().toFile());
+        if (directory != null) {
+            builder.directory(directory.toFile());
+        }
         long startedAt = System.nanoTime();
         Process process = builder.start();
         RUNNING.add(process);

@@ -41,6 +41,8 @@ final class Harness {
     final List<String> aotCommand;
     /** Why the AOT start is not measured, when {@link #aotCommand} is empty. */
     final String aotAbsent;
+    /** Where the AOT start command runs (a cache records the class path as the training run saw it). */
+    final Path aotDir;
     final Path logs;
     final boolean quick;
     final String token = UUID.randomUUID().toString();
@@ -48,12 +50,13 @@ final class Harness {
     // experiment options added to every Ember process (run.sh --set)
     private final Map<String, String> extra;
 
-    Harness(Path app, Path diyApp, List<String> aotCommand, String aotAbsent, Path logs, boolean quick,
+    Harness(Path app, Path diyApp, List<String> aotCommand, String aotAbsent, Path aotDir, Path logs, boolean quick,
             Map<String, String> extra) {
         this.app = app;
         this.diyApp = diyApp;
         this.aotCommand = List.copyOf(aotCommand);
         this.aotAbsent = aotAbsent;
+        this.aotDir = aotDir;
         this.logs = logs;
         this.quick = quick;
         this.extra = extra;
@@ -81,17 +84,17 @@ final class Harness {
 
     /** Ember as packaged, with {@code properties} and the experiment's options. */
     EmberProcess start(String name, Map<String, String> properties) throws IOException {
-        return EmberProcess.start(EmberProcess.jarCommand(app), name, withExtra(properties), logs, token);
+        return EmberProcess.start(EmberProcess.jarCommand(app), null, name, withExtra(properties), logs, token);
     }
 
     /** Ember from its AOT start command (only when {@link #aotCommand} is not empty), with the experiment's options. */
     EmberProcess startAot(String name) throws IOException {
-        return EmberProcess.start(aotCommand, name, withExtra(Map.of()), logs, token);
+        return EmberProcess.start(aotCommand, aotDir, name, withExtra(Map.of()), logs, token);
     }
 
     /** The DIY peer, as packaged: the experiment's options are Ember's, so they are not passed to it. */
     EmberProcess startDiy(String name) throws IOException {
-        return EmberProcess.start(EmberProcess.jarCommand(diyApp), name, Map.of(), logs, null);
+        return EmberProcess.start(EmberProcess.jarCommand(diyApp), null, name, Map.of(), logs, null);
     }
 
     private Map<String, String> withExtra(Map<String, String> properties) {

@@ -15,7 +15,8 @@ import java.util.Map;
 /**
  * Runs every scenario against the packaged application and the DIY peer and rewrites BENCHMARKS.md. Started by
  * {@code benchmarks/run.sh}; arguments: {@code --app <quarkus-run.jar> --diy-app <the peer's quarkus-run.jar>
- * --out <BENCHMARKS.md> --logs <dir> --command <as typed> [--aot-command <java ... -jar ...> | --aot-absent <why>]
+ * --out <BENCHMARKS.md> --logs <dir> --command <as typed>
+ * [--aot-command <java ... -jar ...> [--aot-dir <where it runs>] | --aot-absent <why>]
  * [--quiet-note <text>] [--quick] [--only <scenario digits>] [--set k=v,...]}.
  */
 public final class Main {
@@ -47,7 +48,7 @@ public final class Main {
         String loadAtStart = Host.loadAverage();
         List<String> busyAtStart = Host.busyJavaProcesses();
         Harness h = new Harness(app, diyApp, aotCommand.isEmpty() ? List.of() : List.of(aotCommand.split("\\s+")),
-                aotAbsent, logs, quick, extra);
+                aotAbsent, Path.of(options.getOrDefault("--aot-dir", ".")).toAbsolutePath(), logs, quick, extra);
         Harness.log("load average %s; busy java/mvn processes: %s", loadAtStart, busyAtStart);
 
         List<Report.Section> sections = run(h, only);
@@ -91,7 +92,7 @@ public final class Main {
         byte[] model = RawEmbedder.modelBytes();
         Overhead.Raw raw = s1 ? Overhead.raw(h, model) : null;
         ColdStart.Bare bare = s5 ? ColdStart.bare(h, model) : null;
-        String busyRaw = busyNote();
+        String busyRaw = busyNote("the in-process baselines");
 
         Side diy = null;
         if (sides) {
@@ -99,7 +100,7 @@ public final class Main {
                 diy = side(h, peer, false, 0, only);
             }
         }
-        String busyDiy = busyNote();
+        String busyDiy = busyNote("the DIY endpoint's scenarios");
         Side ember = null;
         ColdStart.Cycles cycles = null;
         if (sides || s5) {
@@ -108,7 +109,7 @@ public final class Main {
                 cycles = s5 ? ColdStart.cycles(h, shipped) : null;
             }
         }
-        String busyEmber = busyNote();
+        String busyEmber = busyNote("Ember's scenarios");
         Startup.Figures startup = null;
         if (s0) {
             Startup.Starts emberStarts = Startup.again(h, "ember", Harness.EMBED, ember.firstResponse(),
@@ -116,13 +117,13 @@ public final class Main {
             Startup.Starts diyStarts = Startup.again(h, "diy", Harness.DIY_EMBED, diy.firstResponse(), h::startDiy);
             Startup.Starts aot = Startup.aot(h);
             startup = new Startup.Figures(emberStarts, aot, diyStarts, ember.rss(), diy.rss(),
-                    String.join(" ", h.aotCommand));
+                    String.join(" ", h.aotCommand), h.aotDir.toString());
         }
-        String busyStarts = s0 ? busyNote() : null;
+        String busyStarts = s0 ? busyNote("the fresh starts") : null;
         Batching.Figures batching = only.contains("6") ? Batching.run(h) : null;
-        String busyBatching = batching != null ? busyNote() : null;
+        String busyBatching = batching != null ? busyNote("this scenario") : null;
         ManyModels.Figures many = only.contains("7") ? ManyModels.run(h) : null;
-        String busyMany = many != null ? busyNote() : null;
+        String busyMany = many != null ? busyNote("this scenario") : null;
 
         List<Report.Section> sections = new ArrayList<>();
         if (startup != null) {
@@ -170,15 +171,16 @@ public final class Main {
             h.load.closedLoop(1, LoadGenerator.Bounds.requests(h.count(300)), () -> process.client.post(path, body));
         }
         long warm = process.rssKiB();
+        boolean loaded = only.contains("2") || only.contains("3") || only.contains("4");
         Concurrency.Side load = Concurrency.run(h, process, path, ember, only.contains("2"),
                 only.contains("3"), only.contains("4"), openRate);
-        return new Side(first, oneClient, new Startup.Memory(warm, process.rssKiB()), load);
+        return new Side(first, oneClient, new Startup.Memory(warm, loaded ? process.rssKiB() : -1), load);
     }
 
-    /** Null on a quiet machine, else a note naming the other busy processes seen when a scenario ended. */
-    private static String busyNote() {
+    /** Null on a quiet machine, else a note naming the other busy processes seen when {@code what} ended. */
+    private static String busyNote(String what) {
         List<String> busy = Host.busyJavaProcesses();
-        return busy.isEmpty() ? null : "**Not quiet**: when this scenario ended, other busy processes were running: "
+        return busy.isEmpty() ? null : "**Not quiet**: when " + what + " ended, other busy processes were running: "
                 + String.join("; ", busy) + ".";
     }
 

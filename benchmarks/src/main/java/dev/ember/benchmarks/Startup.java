@@ -18,11 +18,12 @@ final class Startup {
         }
     }
 
-    /** Resident memory (KiB) of one side: with {@code embed} warm, and after the 32-client scenarios. */
+    /** Resident memory (KiB) of one side: with {@code embed} warm, and after the 32-client scenarios (-1: not run). */
     record Memory(long warmKiB, long loadedKiB) {
     }
 
-    record Figures(Starts ember, Starts aot, Starts diy, Memory emberRss, Memory diyRss, String aotCommand) {
+    record Figures(Starts ember, Starts aot, Starts diy, Memory emberRss, Memory diyRss, String aotCommand,
+            String aotDir) {
     }
 
     @FunctionalInterface
@@ -90,28 +91,30 @@ final class Startup {
         rows.add(Report.Row.compared("resident memory with `embed` warm, vs DIY", Report.mib(emberWarm),
                 Report.mib(f.diyRss().warmKiB()), (double) emberWarm / f.diyRss().warmKiB())
                 .atMost("<= 400 MiB", emberWarm / 1024.0, 400));
-        rows.add(Report.Row.compared("resident memory after the 32-client scenarios, vs DIY",
-                Report.mib(f.emberRss().loadedKiB()), Report.mib(f.diyRss().loadedKiB()),
-                (double) f.emberRss().loadedKiB() / f.diyRss().loadedKiB()));
+        if (f.emberRss().loadedKiB() >= 0) {
+            rows.add(Report.Row.compared("resident memory after the 32-client scenarios, vs DIY",
+                    Report.mib(f.emberRss().loadedKiB()), Report.mib(f.diyRss().loadedKiB()),
+                    (double) f.emberRss().loadedKiB() / f.diyRss().loadedKiB()));
+        }
         List<String> notes = new ArrayList<>();
         notes.add("Process start to first response (ms): Ember " + Report.wholes(f.ember().ms()) + "; DIY "
                 + Report.wholes(f.diy().ms())
                 + (f.aot().notRun() == null ? "; Ember with the AOT cache " + Report.wholes(f.aot().ms()) : "") + ".");
         notes.add(f.aotCommand().isEmpty() ? "No AOT start command: " + f.aot().notRun() + "."
-                : "The AOT start command (the harness adds its `-D` options after the java binary): `"
-                        + f.aotCommand() + "`.");
+                : "The AOT start command (the harness adds its `-D` options after the java binary), run in `"
+                        + f.aotDir() + "`: `" + f.aotCommand() + "`.");
         return new Report.Section("0. Start-up and memory", """
-                Each process is started as the README starts it (`java -jar .../quarkus-app/quarkus-run.jar` on \\
-                the JDK that runs the benchmark, no JVM options; only `-Dquarkus.http.host=127.0.0.1`, a free port \\
-                and, for Ember, a management token are added; `--set` options go to Ember only). From the moment the \\
-                process is spawned, `{"input": "A man is playing a guitar."}` is posted every 5 ms (Ember's \\
-                `/functions/embed`, the DIY endpoint's `/embed`) until it answers 200: that time includes the JVM \\
-                and Quarkus start, native library loading and creating the model's session on demand. The first \\
-                start of each is the process the later scenarios use, then two more fresh processes each; with the \\
-                AOT cache, three fresh processes of its start command (`run.sh --aot-command`, or detected: a JDK 25 \\
-                java and an `app.aot` beside a `quarkus-run.jar` under `functions/target`, run with \\
-                `-XX:AOTMode=on` so that an unusable cache fails instead of being silently ignored). Resident memory \\
-                is VmRSS from `/proc/<pid>/status`, with `embed` warm right after scenario 1's requests, and again \\
+                Each process is started as the README starts it (`java -jar .../quarkus-app/quarkus-run.jar` on \
+                the JDK that runs the benchmark, no JVM options; only `-Dquarkus.http.host=127.0.0.1`, a free port \
+                and, for Ember, a management token are added; `--set` options go to Ember only). From the moment the \
+                process is spawned, `{"input": "A man is playing a guitar."}` is posted every 5 ms (Ember's \
+                `/functions/embed`, the DIY endpoint's `/embed`) until it answers 200: that time includes the JVM \
+                and Quarkus start, native library loading and creating the model's session on demand. The first \
+                start of each is the process the later scenarios use, then two more fresh processes each; with the \
+                AOT cache, three fresh processes of its start command (`run.sh --aot-command`, or detected: a JDK 25 \
+                java and an `app.aot` beside a `quarkus-run.jar` under `functions/target`, run in that directory \
+                with `-XX:AOTMode=on` so that an unusable cache fails instead of being silently ignored). Resident memory \
+                is VmRSS from `/proc/<pid>/status`, with `embed` warm right after scenario 1's requests, and again \
                 after scenarios 2 to 4.""", rows, notes);
     }
 }
