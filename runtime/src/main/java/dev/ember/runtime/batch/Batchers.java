@@ -53,14 +53,14 @@ public class Batchers {
                 f.batch().dynamicallyQuantized());
     }
 
-    /** Logs the thread budget once at start: the default, and each configured function that departs from it. */
+    /** Logs the thread budget once at start: the default, and each configured function whose numbers differ. */
     void logThreads(@Observes StartupEvent started) {
         ThreadBudget defaults = ThreadBudget.of(Runtime.getRuntime().availableProcessors(),
                 OptionalInt.empty(), config.onnx().intraOpThreads());
         log("threads: " + defaults.describe(), defaults);
         config.functions().forEach((name, f) -> {
             ThreadBudget own = ThreadBudget.of(config, name);
-            if (!own.equals(defaults)) {
+            if (own.concurrency() != defaults.concurrency() || own.intraOpThreads() != defaults.intraOpThreads()) {
                 log("threads of function " + name + ": " + own.describe(), own);
             }
         });
