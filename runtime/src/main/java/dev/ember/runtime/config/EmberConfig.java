@@ -149,7 +149,10 @@ public interface EmberConfig {
         @WithDefault("30s")
         Duration timeout();
 
-        /** Batches of one version running at once; default: min(CPUs, 4), see the README's scheduling section. */
+        /**
+         * Batches of one version running at once; default: min(CPUs, 4), or CPUs / {@code onnx.intra-op-threads} when
+         * that is set, so that runs x intra-op threads stay within the CPUs.
+         */
         OptionalInt concurrency();
 
         CircuitBreaker circuitBreaker();
