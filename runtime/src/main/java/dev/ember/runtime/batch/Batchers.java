@@ -3,12 +3,17 @@ package dev.ember.runtime.batch;
 import dev.ember.runtime.api.ModelId;
 import dev.ember.runtime.config.EmberConfig;
 import dev.ember.runtime.onnx.NativeThreads;
+import dev.ember.runtime.onnx.ThreadBudget;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.quarkus.runtime.StartupEvent;
 import jakarta.annotation.PreDestroy;
 import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Observes;
 import jakarta.inject.Inject;
+import org.jboss.logging.Logger;
 
 import java.util.Map;
+import java.util.OptionalInt;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -16,6 +21,8 @@ import java.util.concurrent.Executors;
 /** One {@link DynamicBatcher} per model version, configured from its function's settings. */
 @ApplicationScoped
 public class Batchers {
+
+    private static final Logger LOG = Logger.getLogger(Batchers.class);
 
     private final EmberConfig config;
     private final MeterRegistry registry;
@@ -41,8 +48,30 @@ public class Batchers {
 
     public BatchSettings settings(String function) {
         EmberConfig.Function f = config.functions().get(function);
-        return new BatchSettings(f.batch().maxSize(), f.batch().maxDelay(), f.queue().maxSize(), f.concurrency(),
+        return new BatchSettings(f.batch().maxSize(), f.batch().maxDelay(), f.batch().maxTokens(),
+                f.batch().maxPadding(), f.queue().maxSize(), ThreadBudget.of(config, function).concurrency(),
                 f.batch().dynamicallyQuantized());
+    }
+
+    /** Logs the thread budget once at start: the default, and each configured function whose numbers differ. */
+    void logThreads(@Observes StartupEvent started) {
+        ThreadBudget defaults = ThreadBudget.of(Runtime.getRuntime().availableProcessors(),
+                OptionalInt.empty(), config.onnx().intraOpThreads());
+        log("threads: " + defaults.describe(), defaults);
+        config.functions().forEach((name, f) -> {
+            ThreadBudget own = ThreadBudget.of(config, name);
+            if (own.concurrency() != defaults.concurrency() || own.intraOpThreads() != defaults.intraOpThreads()) {
+                log("threads of function " + name + ": " + own.describe(), own);
+            }
+        });
+    }
+
+    private static void log(String line, ThreadBudget budget) {
+        if (budget.exceeded()) {
+            LOG.warn(line);
+        } else {
+            LOG.info(line);
+        }
     }
 
     @PreDestroy

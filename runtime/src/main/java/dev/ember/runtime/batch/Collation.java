@@ -39,6 +39,21 @@ final class Collation {
         return true;
     }
 
+    /**
+     * The sequence length of a request: the largest dimension 1 of its padded inputs, the axis along which a batch
+     * pads it to the longest; 0 when no input is padded (every request of the batch then has the same shape).
+     */
+    static long length(Map<String, Tensor> inputs, Map<String, Number> pads) {
+        long length = 0;
+        for (Map.Entry<String, Tensor> e : inputs.entrySet()) {
+            Tensor t = e.getValue();
+            if (pads.containsKey(e.getKey()) && t.datatype() != DataType.BYTES && t.rank() >= 2) {
+                length = Math.max(length, t.dim(1));
+            }
+        }
+        return length;
+    }
+
     /** One input per name: the requests' rows stacked in order, padded to the largest size of each dimension. */
     static Map<String, Tensor> stack(List<Map<String, Tensor>> requests, Map<String, Number> pads) {
         Map<String, Tensor> stacked = new LinkedHashMap<>();

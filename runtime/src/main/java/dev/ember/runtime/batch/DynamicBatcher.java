@@ -19,9 +19,13 @@ import org.jboss.logging.Logger;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Collections;
+import java.util.Comparator;
+import java.util.IdentityHashMap;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
@@ -32,9 +36,12 @@ import java.util.concurrent.locks.ReentrantLock;
 
 /**
  * The queue of one model version: bounded (a full queue answers 503 at once), drained by up to {@code concurrency}
- * workers, each of which groups compatible waiting requests into one model run of at most {@code maxSize} rows,
- * waiting at most {@code maxDelay} for the batch to fill. A request whose deadline passes while queued is answered
- * 504 and never run.
+ * workers. It never waits when idle: a request that finds a free run slot runs at once, and the requests that arrive
+ * while runs are in flight form the next batch (unless {@code maxDelay} is set: then a free worker waits up to that
+ * long after the oldest request's arrival for a fuller batch). A batch is built around the oldest waiting request,
+ * so none starves, from the compatible requests of the most similar lengths, within {@code maxSize} rows,
+ * {@code maxTokens} (rows x longest sequence) and a padded share of at most {@code maxPadding}. A request whose
+ * deadline passes while queued is answered 504 and never run.
  */
 public final class DynamicBatcher {
 
@@ -55,10 +62,26 @@ public final class DynamicBatcher {
     private final Timer queueWait;
     private final Timer inference;
     private final DistributionSummary batchRows;
+    private final DistributionSummary batchPadding;
+    // the most queued requests one batch is chosen from, so that a long queue never holds the lock long
+    private final int window;
 
-    /** A request waiting for a model run. */
-    private record Pending(LoadedModel model, ModelCall<?> call, Map<String, Number> pads, long enqueued,
-            long deadline, CompletableFuture<Map<String, Tensor>> result) {
+    /** A request waiting for a model run; {@code length} is its sequence length (see {@link Collation#length}). */
+    private record Pending(LoadedModel model, ModelCall<?> call, Map<String, Number> pads, long rows, long length,
+            long enqueued, long deadline, CompletableFuture<Map<String, Tensor>> result) {
+
+        /** The length a batch pads this request to at least: 1 for requests without a padded input. */
+        long cells() {
+            return Math.max(1, length);
+        }
+    }
+
+    /** A chosen batch: its requests (the oldest first), rows, longest sequence and the cells that are not padding. */
+    private record Batch(List<Pending> requests, long rows, long longest, long realCells) {
+
+        double paddingRatio() {
+            return 1.0 - (double) realCells / ((double) rows * longest);
+        }
     }
 
     DynamicBatcher(ModelId id, BatchSettings settings, Executor workers, MeterRegistry registry) {
@@ -75,6 +98,8 @@ public final class DynamicBatcher {
         this.queueWait = EmberMeter.QUEUE_WAIT.timer(registry, "function", id.model(), "version", version);
         this.inference = EmberMeter.INFERENCE_DURATION.timer(registry, "function", id.model(), "version", version);
         this.batchRows = EmberMeter.BATCH_SIZE.summary(registry, "function", id.model(), "version", version);
+        this.batchPadding = EmberMeter.BATCH_PADDING.summary(registry, "function", id.model(), "version", version);
+        this.window = Math.max(64, 8 * settings.maxSize());
     }
 
     public int size() {
@@ -101,7 +126,8 @@ public final class DynamicBatcher {
                 result.completeExceptionally(e);
                 return result;
             }
-            queue.addLast(new Pending(model, call, pads, System.nanoTime(), deadlineNanos, result));
+            queue.addLast(new Pending(model, call, pads, call.rows(), Collation.length(call.inputs(), pads),
+                    System.nanoTime(), deadlineNanos, result));
             arrived.signalAll();
         } finally {
             lock.unlock();
@@ -192,9 +218,9 @@ public final class DynamicBatcher {
 
     private void drain() {
         try {
-            List<Pending> batch;
+            Batch batch;
             while ((batch = nextBatch()) != null) {
-                run(batch);
+                run(batch.requests(), batch.paddingRatio());
             }
         } finally {
             running.decrementAndGet();
@@ -202,36 +228,126 @@ public final class DynamicBatcher {
         startWorker(); // a request may have arrived between the last poll and the decrement
     }
 
-    /** The next group of compatible live requests, or null when the queue is empty. */
-    private List<Pending> nextBatch() {
+    /**
+     * The next batch, taken off the queue, or null when the queue is empty. It waits only with {@code maxDelay}
+     * set, and then only while the batch could still grow.
+     */
+    private Batch nextBatch() {
         lock.lock();
         try {
-            Pending first = pollLive();
-            if (first == null) {
-                return null;
-            }
-            List<Pending> batch = new ArrayList<>();
-            batch.add(first);
-            long rows = first.call().rows();
-            boolean batchable = settings.maxSize() > 1 && unbatchedReason(first.model()) == null;
-            long fillBy = first.enqueued() + settings.maxDelay().toNanos();
-            while (batchable && rows < settings.maxSize()) {
-                rows += takeCompatible(first, batch, settings.maxSize() - rows);
-                long wait = fillBy - System.nanoTime();
-                if (rows >= settings.maxSize() || wait <= 0) {
-                    break;
+            while (true) {
+                Pending first = liveHead();
+                if (first == null) {
+                    return null;
                 }
-                try {
-                    arrived.awaitNanos(wait);
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                    break;
+                Batch batch = choose(first);
+                long wait = settings.maxDelay().isEmpty() || full(batch) ? 0
+                        : first.enqueued() + settings.maxDelay().get().toNanos() - System.nanoTime();
+                if (wait > 0) {
+                    try {
+                        arrived.awaitNanos(wait);
+                        continue;
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt(); // run what there is
+                    }
                 }
+                Set<Pending> taken = Collections.newSetFromMap(new IdentityHashMap<>());
+                taken.addAll(batch.requests());
+                queue.removeIf(taken::contains);
+                return batch;
             }
-            return batch;
         } finally {
             lock.unlock();
         }
+    }
+
+    /** Whether no waiting request could join: the rows or the token budget are used up, or the model cannot batch. */
+    private boolean full(Batch batch) {
+        return batch.rows() >= settings.maxSize() || (batch.rows() + 1) * batch.longest() > settings.maxTokens()
+                || !batchable(batch.requests().get(0));
+    }
+
+    private boolean batchable(Pending first) {
+        return settings.maxSize() > 1 && unbatchedReason(first.model()) == null;
+    }
+
+    /**
+     * Under the lock: the batch around the oldest live request {@code first}. The compatible requests of the window
+     * are sorted by length; from {@code first}'s place the batch grows one neighbour at a time, shorter or longer,
+     * whichever pads less, while rows, tokens and the padded share stay within the settings.
+     */
+    private Batch choose(Pending first) {
+        List<Pending> candidates = new ArrayList<>();
+        candidates.add(first);
+        if (batchable(first)) {
+            int scanned = 0;
+            for (Iterator<Pending> it = queue.iterator(); it.hasNext() && scanned < window; ) {
+                Pending p = it.next();
+                if (p == first) {
+                    continue;
+                }
+                if (expired(p)) {
+                    it.remove();
+                    continue;
+                }
+                scanned++;
+                if (first.rows() + p.rows() <= settings.maxSize() && compatible(first, p)) {
+                    candidates.add(p);
+                }
+            }
+        }
+        List<Pending> chosen = new ArrayList<>();
+        chosen.add(first);
+        long rows = first.rows();
+        long longest = first.cells();
+        long real = first.rows() * first.cells();
+        if (candidates.size() > 1) {
+            candidates.sort(Comparator.comparingLong(Pending::length)); // stable: the older first among equals
+            int at = 0;
+            while (candidates.get(at) != first) {
+                at++;
+            }
+            int shorter = at - 1;
+            int longer = at + 1;
+            while (true) {
+                Pending s = shorter >= 0 ? candidates.get(shorter) : null;
+                Pending l = longer < candidates.size() ? candidates.get(longer) : null;
+                double padS = s == null ? Double.NaN : paddingWith(rows, longest, real, s);
+                double padL = l == null ? Double.NaN : paddingWith(rows, longest, real, l);
+                boolean takeS = !Double.isNaN(padS) && (Double.isNaN(padL) || padS < padL
+                        || padS == padL && s.enqueued() <= l.enqueued());
+                Pending next = takeS ? s : !Double.isNaN(padL) ? l : null;
+                if (next == null) {
+                    break;
+                }
+                if (takeS) {
+                    shorter--;
+                } else {
+                    longer++;
+                }
+                chosen.add(next);
+                rows += next.rows();
+                longest = Math.max(longest, next.cells());
+                real += next.rows() * next.cells();
+            }
+        }
+        return new Batch(chosen, rows, longest, real);
+    }
+
+    /** The padded share of the batch with {@code p} added, or NaN when that breaks a limit of the settings. */
+    private double paddingWith(long rows, long longest, long real, Pending p) {
+        long r = rows + p.rows();
+        long l = Math.max(longest, p.cells());
+        if (r > settings.maxSize() || r * l > settings.maxTokens()) {
+            return Double.NaN;
+        }
+        double padding = 1.0 - (double) (real + p.rows() * p.cells()) / ((double) r * l);
+        return padding <= settings.maxPadding() + 1e-9 ? padding : Double.NaN;
+    }
+
+    private static boolean compatible(Pending first, Pending p) {
+        return p.model() == first.model() && p.call().outputs().equals(first.call().outputs())
+                && Collation.compatible(first.call().inputs(), p.call().inputs(), first.pads());
     }
 
     /** Why this model runs one request at a time although batching is configured; null when it can batch. */
@@ -250,33 +366,13 @@ public final class DynamicBatcher {
         return reason;
     }
 
-    private Pending pollLive() {
+    /** Under the lock: the oldest request still to run, answering the expired ones before it. */
+    private Pending liveHead() {
         Pending p;
-        while ((p = queue.pollFirst()) != null) {
-            if (!expired(p)) {
-                return p;
-            }
+        while ((p = queue.peekFirst()) != null && expired(p)) {
+            queue.pollFirst();
         }
-        return null;
-    }
-
-    private long takeCompatible(Pending first, List<Pending> batch, long room) {
-        long taken = 0;
-        for (Iterator<Pending> it = queue.iterator(); it.hasNext() && taken < room; ) {
-            Pending p = it.next();
-            if (expired(p)) {
-                it.remove();
-                continue;
-            }
-            long rows = p.call().rows();
-            if (rows <= room - taken && p.model() == first.model() && p.call().outputs().equals(first.call().outputs())
-                    && Collation.compatible(first.call().inputs(), p.call().inputs(), first.pads())) {
-                it.remove();
-                batch.add(p);
-                taken += rows;
-            }
-        }
-        return taken;
+        return p;
     }
 
     /** Completes an expired or already-answered request; true when it must not run. */
@@ -293,7 +389,7 @@ public final class DynamicBatcher {
         return false;
     }
 
-    private void run(List<Pending> batch) {
+    private void run(List<Pending> batch, double paddingRatio) {
         long start = System.nanoTime();
         batch.forEach(p -> queueWait.record(start - p.enqueued(), TimeUnit.NANOSECONDS));
         Pending first = batch.get(0);
@@ -315,6 +411,7 @@ public final class DynamicBatcher {
             inference.record(took, TimeUnit.NANOSECONDS);
             recordRun(took);
             batchRows.record(sum(rows));
+            batchPadding.record(paddingRatio);
             if (batch.size() == 1) {
                 first.result().complete(outputs);
                 return;
@@ -326,7 +423,7 @@ public final class DynamicBatcher {
         } catch (RuntimeException e) {
             if (batch.size() > 1) {
                 // one request's bad input must not fail its neighbours: run each alone to isolate it
-                batch.forEach(p -> run(List.of(p)));
+                batch.forEach(p -> run(List.of(p), 0));
                 return;
             }
             first.result().completeExceptionally(e instanceof EmberException ? e

@@ -34,8 +34,18 @@ public interface EmberConfig {
     Map<String, Function> functions();
 
     interface Onnx {
-        /** Threads one operator may use; default: the CPUs this process may use (cgroup-aware). */
+        /**
+         * Threads one operator may use; default: the CPUs this process may use (cgroup-aware) divided by the
+         * function's concurrency, so that concurrency x intra-op threads stays within the CPUs.
+         */
         OptionalInt intraOpThreads();
+
+        /**
+         * Whether ONNX Runtime's idle pool threads spin waiting for the next work item (its own default is true);
+         * off, they sleep, leaving the cores to the other runs, tokenising and HTTP.
+         */
+        @WithDefault("false")
+        boolean allowSpinning();
 
         /** Threads running independent operators at once; 1 runs the graph sequentially. */
         @WithDefault("1")
@@ -139,9 +149,11 @@ public interface EmberConfig {
         @WithDefault("30s")
         Duration timeout();
 
-        /** Batches of one version running at once. */
-        @WithDefault("2")
-        int concurrency();
+        /**
+         * Batches of one version running at once; default: min(CPUs, 4), or CPUs / {@code onnx.intra-op-threads} when
+         * that is set, so that runs x intra-op threads stay within the CPUs.
+         */
+        OptionalInt concurrency();
 
         CircuitBreaker circuitBreaker();
     }
@@ -183,9 +195,19 @@ public interface EmberConfig {
         @WithDefault("1")
         int maxSize();
 
-        /** Longest a request waits for a batch to fill. */
-        @WithDefault("2ms")
-        Duration maxDelay();
+        /**
+         * Longest a request may wait for its batch to fill when a run slot is free; unset, it never waits: a request
+         * that finds a free slot runs at once, and requests that arrive while runs are in flight form the next batch.
+         */
+        Optional<Duration> maxDelay();
+
+        /** Most tokens in one model run: rows x the longest sequence (dimension 1 of the padded inputs) of the batch. */
+        @WithDefault("4096")
+        long maxTokens();
+
+        /** Largest share of padded cells in one run (0-1): requests of too different lengths go to different runs. */
+        @WithDefault("0.25")
+        double maxPadding();
 
         /**
          * Batch models that quantise activations at run time (DynamicQuantizeLinear): their results then depend on

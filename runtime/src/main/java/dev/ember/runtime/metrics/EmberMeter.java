@@ -27,6 +27,8 @@ public enum EmberMeter {
     QUEUE_WAIT(Kind.TIMER, "ember.queue.wait", "Time from enqueue to the start of the model run"),
     INFERENCE_DURATION(Kind.TIMER, "ember.inference.duration", "Time of one model run (one batch)"),
     BATCH_SIZE(Kind.SUMMARY, "ember.batch.size", "Rows per model run"),
+    BATCH_PADDING(Kind.SUMMARY, "ember.batch.padding.ratio",
+            "Share of a model run's sequence cells that are padding: padded cells / rows x longest sequence"),
     QUEUE_DEPTH(Kind.GAUGE, "ember.queue.depth", "Requests waiting in the version's queue"),
     REQUESTS_REJECTED(Kind.COUNTER, "ember.requests.rejected",
             "Requests refused before a run: queue_full, timeout (deadline passed while queued), circuit_open"),
@@ -66,6 +68,7 @@ public enum EmberMeter {
     // loads read and compile models: 10 ms to 2 min
     private static final Duration[] LOADING = durations(0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120);
     private static final double[] ROWS = {1, 2, 4, 8, 16, 32, 64, 128};
+    private static final double[] RATIO = {0.01, 0.05, 0.1, 0.25, 0.5, 0.75};
 
     public final Kind kind;
     /** The Micrometer name; Prometheus shows it with dots as underscores and the kind's suffix. */
@@ -102,8 +105,11 @@ public enum EmberMeter {
 
     public DistributionSummary summary(MeterRegistry registry, String... tags) {
         require(Kind.SUMMARY);
-        return DistributionSummary.builder(name).description(help).tags(tags).baseUnit("rows")
-                .serviceLevelObjectives(ROWS).register(registry);
+        DistributionSummary.Builder builder = DistributionSummary.builder(name).description(help).tags(tags);
+        if (this == BATCH_PADDING) {
+            return builder.serviceLevelObjectives(RATIO).register(registry);
+        }
+        return builder.baseUnit("rows").serviceLevelObjectives(ROWS).register(registry);
     }
 
     /** Registers a gauge that reads {@code value} of {@code state}; registering one again is a no-op. */

@@ -157,7 +157,11 @@ public class SessionFactory {
         SessionOptions options = new SessionOptions();
         try {
             EmberConfig.Onnx onnx = config.onnx();
-            options.setIntraOpNumThreads(onnx.intraOpThreads().orElse(Runtime.getRuntime().availableProcessors()));
+            options.setIntraOpNumThreads(ThreadBudget.of(config, id.model()).intraOpThreads());
+            // idle pool threads that spin after a run hold cores the other runs, tokenising and HTTP need
+            String spin = onnx.allowSpinning() ? "1" : "0";
+            options.addConfigEntry("session.intra_op.allow_spinning", spin);
+            options.addConfigEntry("session.inter_op.allow_spinning", spin);
             options.setInterOpNumThreads(onnx.interOpThreads());
             options.setExecutionMode(onnx.interOpThreads() > 1
                     ? SessionOptions.ExecutionMode.PARALLEL : SessionOptions.ExecutionMode.SEQUENTIAL);

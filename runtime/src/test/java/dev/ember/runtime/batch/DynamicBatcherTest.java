@@ -19,9 +19,11 @@ import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collections;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Random;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
@@ -32,6 +34,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
+import java.util.function.IntFunction;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -61,6 +64,12 @@ class DynamicBatcherTest {
 
     DynamicBatcher batcher(String name, BatchSettings settings, Executor executor) {
         return new DynamicBatcher(new ModelId(name, 1), settings, executor, registry);
+    }
+
+    /** No fill wait, no token or padding limit: what the older tests of this class need. */
+    static BatchSettings settings(int maxSize, int queueSize, int concurrency, boolean dynamicallyQuantized) {
+        return new BatchSettings(maxSize, Optional.empty(), Long.MAX_VALUE, 1.0, queueSize, concurrency,
+                dynamicallyQuantized);
     }
 
     static ModelCall<Map<String, Tensor>> call(Map<String, Tensor> inputs) {
@@ -101,7 +110,7 @@ class DynamicBatcherTest {
     @Test
     void batchedResultsEqualUnbatchedResultsForMixedLengthsUnderConcurrency() throws Exception {
         LoadedModel model = load("masked_sum", FixtureModels.maskedSum());
-        DynamicBatcher batcher = batcher("masked_sum", new BatchSettings(16, Duration.ofMillis(20), 1024, 2, false),
+        DynamicBatcher batcher = batcher("masked_sum", settings(16, 1024, 2, false),
                 workers);
         int clients = 8;
         int perClient = 40;
@@ -148,7 +157,7 @@ class DynamicBatcherTest {
     void batchedLinearRowsEqualTheirUnbatchedRows() throws Exception {
         LoadedModel model = load("linear", FixtureModels.linear());
         GatedExecutor gate = new GatedExecutor();
-        DynamicBatcher batcher = batcher("linear", new BatchSettings(64, Duration.ofMillis(1), 1024, 1, false), gate);
+        DynamicBatcher batcher = batcher("linear", settings(64, 1024, 1, false), gate);
         Random random = new Random(7);
         List<float[]> inputs = new ArrayList<>();
         List<CompletableFuture<Map<String, Tensor>>> answers = new ArrayList<>();
@@ -188,7 +197,7 @@ class DynamicBatcherTest {
         }
 
         GatedExecutor gate = new GatedExecutor();
-        DynamicBatcher byDefault = batcher("dynamic_quant", new BatchSettings(8, Duration.ofMillis(50), 64, 1, false),
+        DynamicBatcher byDefault = batcher("dynamic_quant", settings(8, 64, 1, false),
                 gate);
         List<CompletableFuture<Map<String, Tensor>>> answers = new ArrayList<>();
         requests.forEach(r -> answers.add(byDefault.submit(model, call(r), Map.of(), deadline(Duration.ofSeconds(60)))));
@@ -201,7 +210,7 @@ class DynamicBatcherTest {
 
         GatedExecutor gate2 = new GatedExecutor();
         DynamicBatcher optedIn = batcher("dynamic_quant_batched",
-                new BatchSettings(8, Duration.ofMillis(50), 64, 1, true), gate2);
+                settings(8, 64, 1, true), gate2);
         List<CompletableFuture<Map<String, Tensor>>> batched = new ArrayList<>();
         requests.forEach(r -> batched.add(optedIn.submit(model, call(r), Map.of(), deadline(Duration.ofSeconds(60)))));
         gate2.open();
@@ -218,7 +227,7 @@ class DynamicBatcherTest {
     void aFullQueueAnswers503AtOnceWhileEveryAcceptedRequestCompletes() throws Exception {
         LoadedModel model = load("linear", FixtureModels.linear());
         GatedExecutor gate = new GatedExecutor();
-        DynamicBatcher batcher = batcher("linear", new BatchSettings(1, Duration.ZERO, 4, 1, false), gate);
+        DynamicBatcher batcher = batcher("linear", settings(1, 4, 1, false), gate);
         List<CompletableFuture<Map<String, Tensor>>> answers = new ArrayList<>();
         for (int i = 0; i < 10; i++) {
             float v = i;
@@ -250,7 +259,7 @@ class DynamicBatcherTest {
     void aRequestWhoseDeadlinePassesInTheQueueIsAnswered504AndNeverRun() throws Exception {
         LoadedModel model = load("linear", FixtureModels.linear());
         GatedExecutor gate = new GatedExecutor();
-        DynamicBatcher batcher = batcher("linear", new BatchSettings(8, Duration.ZERO, 16, 1, false), gate);
+        DynamicBatcher batcher = batcher("linear", settings(8, 16, 1, false), gate);
         Map<String, Tensor> x = Map.of("x", Tensor.ofFloats(new long[] {1, 4}, new float[] {1, 1, 1, 1}));
         CompletableFuture<Map<String, Tensor>> late1 = batcher.submit(model, call(x), Map.of(),
                 deadline(Duration.ofMillis(20)));
@@ -297,7 +306,7 @@ class DynamicBatcherTest {
     void aRequestThatWouldOnlyTimeOutInTheQueueIsShedWith503AndAQueuedTimeoutIsOverload() throws Exception {
         LoadedModel model = load("add", FixtureModels.add());
         // workers that never start: whatever is queued stays queued, so the queue's length is the test's to set
-        DynamicBatcher batcher = batcher("add", new BatchSettings(1, Duration.ZERO, 64, 1, false), r -> {
+        DynamicBatcher batcher = batcher("add", settings(1, 64, 1, false), r -> {
         });
         batcher.recordRun(TimeUnit.MILLISECONDS.toNanos(100));
         Map<String, Tensor> inputs = Map.of("a", Tensor.ofFloats(new long[] {1, 3}, new float[3]),
@@ -319,10 +328,198 @@ class DynamicBatcherTest {
                 .isEqualTo(2);
 
         // once its deadline passes, a queued request is answered as overload (a queue timeout), never run
-        DynamicBatcher drained = batcher("add", new BatchSettings(1, Duration.ZERO, 64, 1, false), workers);
+        DynamicBatcher drained = batcher("add", settings(1, 64, 1, false), workers);
         CompletableFuture<Map<String, Tensor>> late = drained.submit(model, call(inputs), Map.of(),
                 System.nanoTime() - 1);
         assertThatThrownBy(() -> late.get(30, TimeUnit.SECONDS)).cause()
                 .isInstanceOf(QueueTimeoutException.class);
+    }
+
+    static BatchSettings lengthAware(int maxSize, Optional<Duration> maxDelay, long maxTokens, double maxPadding,
+            int concurrency) {
+        return new BatchSettings(maxSize, maxDelay, maxTokens, maxPadding, 1024, concurrency, false);
+    }
+
+    /** A masked_sum request of {@code rows} rows of {@code length} tokens, each token {@code value}, unmasked. */
+    static Map<String, Tensor> maskedSum(int rows, int length, float value) {
+        float[] tokens = new float[rows * length];
+        float[] mask = new float[rows * length];
+        Arrays.fill(tokens, value);
+        Arrays.fill(mask, 1);
+        long[] shape = {rows, length};
+        return Map.of("tokens", Tensor.ofFloats(shape, tokens), "mask", Tensor.ofFloats(shape, mask));
+    }
+
+    CompletableFuture<Map<String, Tensor>> submit(DynamicBatcher batcher, LoadedModel model,
+            Map<String, Tensor> inputs) {
+        return batcher.submit(model, call(inputs), PADS, deadline(Duration.ofSeconds(60)));
+    }
+
+    List<CompletableFuture<Map<String, Tensor>>> submitAll(DynamicBatcher batcher, LoadedModel model, int n,
+            IntFunction<Map<String, Tensor>> request) {
+        List<CompletableFuture<Map<String, Tensor>>> answers = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            answers.add(submit(batcher, model, request.apply(i)));
+        }
+        return answers;
+    }
+
+    static void assertTotals(List<CompletableFuture<Map<String, Tensor>>> answers, IntFunction<Float> expected)
+            throws Exception {
+        for (int i = 0; i < answers.size(); i++) {
+            assertThat(floats(answers.get(i).get(60, TimeUnit.SECONDS).get("total"))).containsExactly(expected.apply(i));
+        }
+    }
+
+    /** A batcher whose one worker is held inside the run of a first request until {@code release} opens. */
+    record Occupied(DynamicBatcher batcher, LoadedModel model, CountDownLatch release) {
+    }
+
+    Occupied occupy(String name, BatchSettings settings) throws Exception {
+        LoadedModel model = load("masked_sum", FixtureModels.maskedSum());
+        GatedExecutor gate = new GatedExecutor();
+        DynamicBatcher batcher = batcher(name, settings, gate);
+        CountDownLatch release = new CountDownLatch(1);
+        CountDownLatch entered = holdInRun(submit(batcher, model, maskedSum(1, 4, 1)), release);
+        gate.open();
+        assertThat(entered.await(60, TimeUnit.SECONDS)).isTrue();
+        return new Occupied(batcher, model, release);
+    }
+
+    DistributionSummary padding(String name) {
+        return registry.get("ember.batch.padding.ratio").tag("function", name).summary();
+    }
+
+    /** Holds the batcher's one worker inside a run (in the completion of {@code running}) until released. */
+    static CountDownLatch holdInRun(CompletableFuture<?> running, CountDownLatch release) {
+        CountDownLatch entered = new CountDownLatch(1);
+        running.thenRun(() -> {
+            entered.countDown();
+            try {
+                release.await(60, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        });
+        return entered;
+    }
+
+    @Test
+    void aLoneRequestRunsAtOnceWithoutMaxDelayButWaitsForAFullerBatchWithIt() throws Exception {
+        LoadedModel model = load("masked_sum", FixtureModels.maskedSum());
+        DynamicBatcher idle = batcher("no_delay", lengthAware(8, Optional.empty(), 4096, 0.25, 1), workers);
+        // answered before any other request exists: nothing it could have waited for
+        assertThat(floats(submit(idle, model, maskedSum(1, 3, 2)).get(60, TimeUnit.SECONDS).get("total")))
+                .containsExactly(6f);
+        assertThat(floats(submit(idle, model, maskedSum(1, 3, 1)).get(60, TimeUnit.SECONDS).get("total")))
+                .containsExactly(3f);
+        assertThat(batchSizes("no_delay").count()).isEqualTo(2);
+        assertThat(batchSizes("no_delay").max()).isEqualTo(1);
+
+        // with a (huge) max-delay the first request waits until seven more fill its batch of eight
+        DynamicBatcher patient = batcher("long_delay", lengthAware(8, Optional.of(Duration.ofHours(1)), 4096, 0.25, 1),
+                workers);
+        assertTotals(submitAll(patient, model, 8, i -> maskedSum(1, 3, i)), i -> 3f * i);
+        assertThat(batchSizes("long_delay").count()).isEqualTo(1);
+        assertThat(batchSizes("long_delay").max()).isEqualTo(8);
+    }
+
+    @Test
+    void requestsThatArriveWhileARunIsInFlightFormTheNextBatchTogether() throws Exception {
+        Occupied busy = occupy("in_flight", lengthAware(16, Optional.empty(), 4096, 0.25, 1));
+        List<CompletableFuture<Map<String, Tensor>>> next = submitAll(busy.batcher(), busy.model(), 3,
+                i -> maskedSum(1, 4, i));
+        assertThat(busy.batcher().size()).as("waiting while the only run slot is busy").isEqualTo(3);
+        busy.release().countDown();
+        assertTotals(next, i -> 4f * i);
+        assertThat(batchSizes("in_flight").count()).isEqualTo(2);
+        assertThat(batchSizes("in_flight").max()).isEqualTo(3);
+    }
+
+    /** Queues masked_sum requests behind a closed gate, then lets one worker run them and checks every answer. */
+    void queueThenRun(String name, BatchSettings settings, int n, IntFunction<Map<String, Tensor>> request,
+            IntFunction<Float> expected) throws Exception {
+        LoadedModel model = load("masked_sum", FixtureModels.maskedSum());
+        GatedExecutor gate = new GatedExecutor();
+        List<CompletableFuture<Map<String, Tensor>>> answers = submitAll(batcher(name, settings, gate), model, n,
+                request);
+        gate.open();
+        assertTotals(answers, expected);
+    }
+
+    @Test
+    void theTokenBudgetCapsABatchAtRowsTimesTheLongestSequence() throws Exception {
+        // 24 tokens: three rows of 8, although 64 rows would be allowed
+        queueThenRun("tokens", lengthAware(64, Optional.empty(), 24, 1.0, 1), 10, i -> maskedSum(1, 8, i),
+                i -> 8f * i);
+        assertThat(batchSizes("tokens").count()).isEqualTo(4);
+        assertThat(batchSizes("tokens").max()).isEqualTo(3);
+    }
+
+    @Test
+    void thePaddedShareOfARunIsItsPaddedCellsOverAllItsCells() throws Exception {
+        // rows of 2 and 4 tokens padded to 4: 2 of 8 cells are padding
+        queueThenRun("share", lengthAware(8, Optional.empty(), 4096, 1.0, 1), 2, i -> maskedSum(1, 2 + 2 * i, 1),
+                i -> 2f + 2 * i);
+        assertThat(batchSizes("share").count()).isEqualTo(1);
+        assertThat(padding("share").count()).isEqualTo(1);
+        assertThat(padding("share").totalAmount()).isEqualTo(0.25);
+    }
+
+    @Test
+    void thePaddingBoundHoldsForEveryRunAndBatchedResultsEqualUnbatchedOnes() throws Exception {
+        LoadedModel model = load("masked_sum", FixtureModels.maskedSum());
+        for (double bound : new double[] {0.25, 1.0}) {
+            String name = "bound_" + bound;
+            GatedExecutor gate = new GatedExecutor();
+            DynamicBatcher batcher = batcher(name, lengthAware(16, Optional.empty(), 4096, bound, 1), gate);
+            Random random = new Random(11);
+            List<Map<String, Tensor>> requests = new ArrayList<>();
+            List<CompletableFuture<Map<String, Tensor>>> answers = new ArrayList<>();
+            for (int i = 0; i < 80; i++) {
+                Map<String, Tensor> request = maskedSumRequest(random);
+                requests.add(request);
+                answers.add(submit(batcher, model, request));
+            }
+            gate.open();
+            for (int i = 0; i < requests.size(); i++) {
+                float[] alone = floats(model.run(requests.get(i), Set.of()).get("total"));
+                assertThat(floats(answers.get(i).get(60, TimeUnit.SECONDS).get("total")))
+                        .usingElementComparator(NUMERICALLY).containsExactly(alone);
+            }
+            assertThat(batchSizes(name).max()).as("requests shared runs").isGreaterThan(3);
+            if (bound < 1) {
+                assertThat(padding(name).max()).isLessThanOrEqualTo(bound);
+            } else {
+                // the same requests with no bound pad more: the metric sees the difference
+                assertThat(padding(name).max()).isGreaterThan(0.25);
+            }
+        }
+    }
+
+    @Test
+    void theOldestRequestRunsInTheNextBatchWhateverShorterOnesArriveAfterIt() throws Exception {
+        Occupied busy = occupy("oldest", lengthAware(8, Optional.empty(), 4096, 0.25, 1));
+        DynamicBatcher batcher = busy.batcher();
+        LoadedModel model = busy.model();
+        List<String> answered = Collections.synchronizedList(new ArrayList<>());
+        CompletableFuture<Map<String, Tensor>> longest = submit(batcher, model, maskedSum(1, 12, 1));
+        longest.thenRun(() -> answered.add("long"));
+        List<CompletableFuture<Map<String, Tensor>>> shorts = new ArrayList<>();
+        for (int i = 0; i < 24; i++) {
+            CompletableFuture<Map<String, Tensor>> s = submit(batcher, model, maskedSum(1, 1, 1));
+            s.thenRun(() -> answered.add("short"));
+            shorts.add(s);
+        }
+        busy.release().countDown();
+        assertThat(floats(longest.get(60, TimeUnit.SECONDS).get("total"))).containsExactly(12f);
+        for (CompletableFuture<Map<String, Tensor>> s : shorts) {
+            assertThat(floats(s.get(60, TimeUnit.SECONDS).get("total"))).containsExactly(1f);
+        }
+        // the long request is the oldest waiting one, so it runs first although 24 shorter ones would batch better
+        assertThat(answered.get(0)).isEqualTo("long");
+        // and it ran alone: with any short one the run would be 46% padding, above the 25% bound
+        assertThat(padding("oldest").max()).isLessThanOrEqualTo(0.25);
+        assertThat(batchSizes("oldest").max()).isEqualTo(8);
     }
 }
