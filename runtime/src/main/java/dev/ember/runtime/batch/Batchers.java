@@ -9,6 +9,7 @@ import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
 
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -37,6 +38,11 @@ public class Batchers {
 
     public DynamicBatcher of(ModelId id) {
         return batchers.computeIfAbsent(id, k -> new DynamicBatcher(k, settings(k.model()), workers, registry));
+    }
+
+    /** The version's batcher once a request has reached it; none before, so reading creates no meters. */
+    public Optional<DynamicBatcher> existing(ModelId id) {
+        return Optional.ofNullable(batchers.get(id));
     }
 
     public BatchSettings settings(String function) {

@@ -55,6 +55,7 @@ public final class DynamicBatcher {
     private final Timer queueWait;
     private final Timer inference;
     private final DistributionSummary batchRows;
+    private final RunStatistics runs = new RunStatistics();
 
     /** A request waiting for a model run. */
     private record Pending(LoadedModel model, ModelCall<?> call, Map<String, Number> pads, long enqueued,
@@ -75,6 +76,11 @@ public final class DynamicBatcher {
         this.queueWait = EmberMeter.QUEUE_WAIT.timer(registry, "function", id.model(), "version", version);
         this.inference = EmberMeter.INFERENCE_DURATION.timer(registry, "function", id.model(), "version", version);
         this.batchRows = EmberMeter.BATCH_SIZE.summary(registry, "function", id.model(), "version", version);
+    }
+
+    /** The version's successful runs by batch size (the v2 statistics extension). */
+    public RunStatistics runs() {
+        return runs;
     }
 
     public int size() {
@@ -315,6 +321,7 @@ public final class DynamicBatcher {
             inference.record(took, TimeUnit.NANOSECONDS);
             recordRun(took);
             batchRows.record(sum(rows));
+            runs.record(sum(rows), took);
             if (batch.size() == 1) {
                 first.result().complete(outputs);
                 return;

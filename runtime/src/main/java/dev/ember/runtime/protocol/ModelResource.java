@@ -37,14 +37,16 @@ public class ModelResource {
     private final DataPlane dataPlane;
     private final WarmPool pool;
     private final ShutdownDrain drain;
+    private final ModelStatistics statistics;
 
     ModelResource(ModelCatalog catalog, TrafficRouter router, DataPlane dataPlane, WarmPool pool,
-            ShutdownDrain drain) {
+            ShutdownDrain drain, ModelStatistics statistics) {
         this.catalog = catalog;
         this.router = router;
         this.dataPlane = dataPlane;
         this.pool = pool;
         this.drain = drain;
+        this.statistics = statistics;
     }
 
     @GET
@@ -71,6 +73,23 @@ public class ModelResource {
     @Path("/versions/{version}/ready")
     public Response versionReady(@PathParam("model") String model, @PathParam("version") String version) {
         return ready(id(model, version));
+    }
+
+    /** Triton's statistics extension: every version of the model. */
+    @GET
+    @Path("/stats")
+    public Map<String, Object> statistics(@PathParam("model") String model) {
+        if (!catalog.contains(model)) {
+            throw new NotFoundException("unknown model '" + model + "'");
+        }
+        return statistics.of(catalog.versions(model).keySet().stream().map(v -> new ModelId(model, v)).toList());
+    }
+
+    @GET
+    @Path("/versions/{version}/stats")
+    public Map<String, Object> versionStatistics(@PathParam("model") String model,
+            @PathParam("version") String version) {
+        return statistics.of(List.of(id(model, version)));
     }
 
     @POST

@@ -28,7 +28,7 @@ public class ServerResource {
     @GET
     public Map<String, Object> metadata() {
         return Map.of("name", "ember", "version", version,
-                "extensions", List.of("model_repository", "functions", "embeddings", "traffic_split"));
+                "extensions", List.of("model_repository", "statistics", "functions", "embeddings", "traffic_split"));
     }
 
     @GET
