@@ -309,8 +309,10 @@ public final class HostFactsReader {
     }
 
     private static Optional<String> read(Path file) {
-        try {
-            return Optional.of(Files.readString(file, StandardCharsets.UTF_8).strip());
+        // in large reads: procfs and sysfs report a size of 0, and a sysctl read at an offset past 0 is empty, so
+        // Files.readString (one byte, then the rest) reads "6" of a swappiness of 60
+        try (InputStream in = Files.newInputStream(file)) {
+            return Optional.of(new String(in.readNBytes(1 << 20), StandardCharsets.UTF_8).strip());
         } catch (IOException | RuntimeException e) {
             return Optional.empty();
         }

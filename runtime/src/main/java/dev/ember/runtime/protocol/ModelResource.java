@@ -21,6 +21,10 @@ import jakarta.ws.rs.PathParam;
 import jakarta.ws.rs.Produces;
 import jakarta.ws.rs.core.MediaType;
 import jakarta.ws.rs.core.Response;
+import org.eclipse.microprofile.openapi.annotations.media.Content;
+import org.eclipse.microprofile.openapi.annotations.media.Schema;
+import org.eclipse.microprofile.openapi.annotations.parameters.RequestBody;
+import org.eclipse.microprofile.openapi.annotations.responses.APIResponse;
 
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -49,12 +53,20 @@ public class ModelResource {
         this.statistics = statistics;
     }
 
+    @APIResponse(responseCode = "200", description = "OK",
+            content = @Content(mediaType = "application/json", schema = @Schema(ref = "model_metadata_response")))
+    @APIResponse(responseCode = "404", ref = "not_found")
+    @APIResponse(responseCode = "503", ref = "unavailable")
     @GET
     @Blocking
     public CompletionStage<Map<String, Object>> metadata(@PathParam("model") String model) {
         return metadata(router.primary(model));
     }
 
+    @APIResponse(responseCode = "200", description = "OK",
+            content = @Content(mediaType = "application/json", schema = @Schema(ref = "model_metadata_response")))
+    @APIResponse(responseCode = "404", ref = "not_found")
+    @APIResponse(responseCode = "503", ref = "unavailable")
     @GET
     @Path("/versions/{version}")
     @Blocking
@@ -63,12 +75,22 @@ public class ModelResource {
         return metadata(id(model, version));
     }
 
+    @APIResponse(responseCode = "200", description = "The version can serve now (a cold one loads on demand)",
+            content = @Content(mediaType = "application/json", schema = @Schema(ref = "model_ready_response")))
+    @APIResponse(responseCode = "503", description = "The version failed to load or is draining",
+            content = @Content(mediaType = "application/json", schema = @Schema(ref = "model_ready_response")))
+    @APIResponse(responseCode = "404", ref = "not_found")
     @GET
     @Path("/ready")
     public Response ready(@PathParam("model") String model) {
         return ready(router.primary(model));
     }
 
+    @APIResponse(responseCode = "200", description = "The version can serve now (a cold one loads on demand)",
+            content = @Content(mediaType = "application/json", schema = @Schema(ref = "model_ready_response")))
+    @APIResponse(responseCode = "503", description = "The version failed to load or is draining",
+            content = @Content(mediaType = "application/json", schema = @Schema(ref = "model_ready_response")))
+    @APIResponse(responseCode = "404", ref = "not_found")
     @GET
     @Path("/versions/{version}/ready")
     public Response versionReady(@PathParam("model") String model, @PathParam("version") String version) {
@@ -76,6 +98,9 @@ public class ModelResource {
     }
 
     /** Triton's statistics extension: every version of the model. */
+    @APIResponse(responseCode = "200", description = "Triton's statistics extension",
+            content = @Content(mediaType = "application/json", schema = @Schema(ref = "model_statistics_response")))
+    @APIResponse(responseCode = "404", ref = "not_found")
     @GET
     @Path("/stats")
     public Map<String, Object> statistics(@PathParam("model") String model) {
@@ -85,6 +110,9 @@ public class ModelResource {
         return statistics.of(catalog.versions(model).keySet().stream().map(v -> new ModelId(model, v)).toList());
     }
 
+    @APIResponse(responseCode = "200", description = "Triton's statistics extension",
+            content = @Content(mediaType = "application/json", schema = @Schema(ref = "model_statistics_response")))
+    @APIResponse(responseCode = "404", ref = "not_found")
     @GET
     @Path("/versions/{version}/stats")
     public Map<String, Object> versionStatistics(@PathParam("model") String model,
@@ -92,6 +120,11 @@ public class ModelResource {
         return statistics.of(List.of(id(model, version)));
     }
 
+    @RequestBody(content = @Content(mediaType = "application/json", schema = @Schema(ref = "inference_request")))
+    @APIResponse(responseCode = "200", description = "The outputs; Ember-Version names the version",
+            content = @Content(mediaType = "application/json", schema = @Schema(ref = "inference_response")))
+    @APIResponse(responseCode = "4XX", ref = "refused")
+    @APIResponse(responseCode = "5XX", ref = "overloaded")
     @POST
     @Path("/infer")
     @Blocking
@@ -101,6 +134,11 @@ public class ModelResource {
         return infer(model, VersionSelector.tagged(tag), body);
     }
 
+    @RequestBody(content = @Content(mediaType = "application/json", schema = @Schema(ref = "inference_request")))
+    @APIResponse(responseCode = "200", description = "The outputs; Ember-Version names the version",
+            content = @Content(mediaType = "application/json", schema = @Schema(ref = "inference_response")))
+    @APIResponse(responseCode = "4XX", ref = "refused")
+    @APIResponse(responseCode = "5XX", ref = "overloaded")
     @POST
     @Path("/versions/{version}/infer")
     @Blocking

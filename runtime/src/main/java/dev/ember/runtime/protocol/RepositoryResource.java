@@ -20,6 +20,10 @@ import jakarta.ws.rs.PathParam;
 import jakarta.ws.rs.Produces;
 import jakarta.ws.rs.core.HttpHeaders;
 import jakarta.ws.rs.core.MediaType;
+import org.eclipse.microprofile.openapi.annotations.media.Content;
+import org.eclipse.microprofile.openapi.annotations.media.Schema;
+import org.eclipse.microprofile.openapi.annotations.parameters.RequestBody;
+import org.eclipse.microprofile.openapi.annotations.responses.APIResponse;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -52,6 +56,8 @@ public class RepositoryResource {
         this.mapper = mapper;
     }
 
+    @APIResponse(responseCode = "200", description = "Every version and its state",
+            content = @Content(mediaType = "application/json", schema = @Schema(ref = "repository_index")))
     @GET
     @Path("/index")
     public List<Map<String, Object>> index() {
@@ -62,6 +68,11 @@ public class RepositoryResource {
      * Triton's verb for the index. Its optional body {@code {"ready": true}} keeps only the versions that can serve
      * now, as {@code GET /v2/models/{m}/versions/{v}/ready} says: a cold version can (it loads on demand).
      */
+    @RequestBody(content = @Content(mediaType = "application/json", schema = @Schema(ref = "repository_index_request")),
+            required = false)
+    @APIResponse(responseCode = "200", description = "Every version and its state",
+            content = @Content(mediaType = "application/json", schema = @Schema(ref = "repository_index")))
+    @APIResponse(responseCode = "400", ref = "bad_request")
     @POST
     @Path("/index")
     public List<Map<String, Object>> postIndex(byte[] body) {
@@ -83,6 +94,12 @@ public class RepositoryResource {
     }
 
     /** Loads (a version of) a model, after a rescan of the directory repository so new models can be loaded. */
+    @RequestBody(required = false,
+            content = @Content(mediaType = "application/json", schema = @Schema(ref = "repository_version_request")))
+    @APIResponse(responseCode = "200", description = "The versions acted on, with their states",
+            content = @Content(mediaType = "application/json", schema = @Schema(ref = "repository_index")))
+    @APIResponse(responseCode = "4XX", ref = "refused")
+    @APIResponse(responseCode = "503", ref = "unavailable")
     @POST
     @Path("/models/{model}/load")
     @Blocking
@@ -96,6 +113,11 @@ public class RepositoryResource {
     }
 
     /** Unloads (a version of) a model once its requests in flight finish; pinned versions are refused (400). */
+    @RequestBody(required = false,
+            content = @Content(mediaType = "application/json", schema = @Schema(ref = "repository_version_request")))
+    @APIResponse(responseCode = "200", description = "The versions acted on, with their states",
+            content = @Content(mediaType = "application/json", schema = @Schema(ref = "repository_index")))
+    @APIResponse(responseCode = "4XX", ref = "refused")
     @POST
     @Path("/models/{model}/unload")
     @Blocking
