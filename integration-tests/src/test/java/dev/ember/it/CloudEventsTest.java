@@ -283,8 +283,13 @@ public class CloudEventsTest {
         CloudEvent sent = event("add", addRequest(new float[] {0, 0, 0}, new float[] {0, 0, 0})).build();
         Map.Entry<Map<String, String>, byte[]> message = serialize(sent, Mode.BINARY);
         StringBuilder head = new StringBuilder("POST / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n");
-        message.getKey().forEach((k, v) -> head.append(k).append(": ").append(v).append("\r\n"));
-        head.append("ce-subject: grüße\r\nContent-Length: ").append(message.getValue().length).append("\r\n\r\n");
+        message.getKey().forEach((k, v) -> {
+            if (!k.equals("ce-id")) {
+                head.append(k).append(": ").append(v).append("\r\n");
+            }
+        });
+        head.append("ce-id: événement-7\r\nce-subject: grüße\r\nContent-Length: ").append(message.getValue().length)
+                .append("\r\n\r\n");
         try (java.net.Socket socket = new java.net.Socket("127.0.0.1", RestAssured.port)) {
             socket.setSoTimeout(30000);
             socket.getOutputStream().write(head.toString().getBytes(StandardCharsets.UTF_8));
@@ -292,7 +297,8 @@ public class CloudEventsTest {
             String response = new String(socket.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
             assertThat(response).startsWith("HTTP/1.1 200");
             // the reply encodes what the HTTP binding requires: everything outside printable ASCII
-            assertThat(response).containsIgnoringCase("ce-subject: gr%C3%BC%C3%9Fe\r\n");
+            assertThat(response).containsIgnoringCase("ce-subject: gr%C3%BC%C3%9Fe\r\n")
+                    .containsIgnoringCase("ce-emberinreplyto: %C3%A9v%C3%A9nement-7\r\n");
         }
     }
 

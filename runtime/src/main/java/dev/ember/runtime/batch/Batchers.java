@@ -13,6 +13,7 @@ import jakarta.inject.Inject;
 import org.jboss.logging.Logger;
 
 import java.util.Map;
+import java.util.Optional;
 import java.util.OptionalInt;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
@@ -44,6 +45,11 @@ public class Batchers {
 
     public DynamicBatcher of(ModelId id) {
         return batchers.computeIfAbsent(id, k -> new DynamicBatcher(k, settings(k.model()), workers, registry));
+    }
+
+    /** The version's batcher once a request has reached it; none before, so reading creates no meters. */
+    public Optional<DynamicBatcher> existing(ModelId id) {
+        return Optional.ofNullable(batchers.get(id));
     }
 
     public BatchSettings settings(String function) {

@@ -65,6 +65,7 @@ public final class DynamicBatcher {
     private final DistributionSummary batchPadding;
     // the most queued requests one batch is chosen from, so that a long queue never holds the lock long
     private final int window;
+    private final RunStatistics runs = new RunStatistics();
 
     /** A request waiting for a model run; {@code length} is its sequence length (see {@link Collation#length}). */
     private record Pending(LoadedModel model, ModelCall<?> call, Map<String, Number> pads, long rows, long length,
@@ -100,6 +101,11 @@ public final class DynamicBatcher {
         this.batchRows = EmberMeter.BATCH_SIZE.summary(registry, "function", id.model(), "version", version);
         this.batchPadding = EmberMeter.BATCH_PADDING.summary(registry, "function", id.model(), "version", version);
         this.window = Math.max(64, 8 * settings.maxSize());
+    }
+
+    /** The version's successful runs by batch size (the v2 statistics extension). */
+    public RunStatistics runs() {
+        return runs;
     }
 
     public int size() {
@@ -412,6 +418,7 @@ public final class DynamicBatcher {
             recordRun(took);
             batchRows.record(sum(rows));
             batchPadding.record(paddingRatio);
+            runs.record(sum(rows), took);
             if (batch.size() == 1) {
                 first.result().complete(outputs);
                 return;

@@ -29,6 +29,8 @@ public interface EmberConfig {
 
     Limits limits();
 
+    Host host();
+
     /** Per-function settings by function name; a repository model without Java code uses the defaults. */
     @WithDefaults
     Map<String, Function> functions();
@@ -66,7 +68,10 @@ public interface EmberConfig {
     }
 
     interface Pool {
-        /** Bytes of model files kept loaded; beyond it the least recently used idle model is unloaded. Unset = no limit. */
+        /**
+         * Bytes of model files kept loaded; beyond it the least recently used idle model is unloaded. Unset: half of what
+         * the cgroup memory limit leaves beside the heap, or no limit when the process has no cgroup limit.
+         */
         Optional<MemorySize> memoryBudget();
 
         /**
@@ -83,6 +88,12 @@ public interface EmberConfig {
         /** Threads creating sessions, so a slow load never blocks requests to models already warm. */
         @WithDefault("2")
         int loadThreads();
+    }
+
+    interface Host {
+        /** Root under which the host's facts are read ({@code proc/self/cgroup}, {@code sys/...}); tests use a fake tree. */
+        @WithDefault("/")
+        Path root();
     }
 
     interface Management {

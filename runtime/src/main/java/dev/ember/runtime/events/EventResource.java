@@ -17,6 +17,14 @@ import jakarta.ws.rs.Path;
 import jakarta.ws.rs.core.Context;
 import jakarta.ws.rs.core.MediaType;
 import jakarta.ws.rs.core.Response;
+import org.eclipse.microprofile.openapi.annotations.enums.ParameterIn;
+import org.eclipse.microprofile.openapi.annotations.enums.SchemaType;
+import org.eclipse.microprofile.openapi.annotations.headers.Header;
+import org.eclipse.microprofile.openapi.annotations.media.Content;
+import org.eclipse.microprofile.openapi.annotations.media.Schema;
+import org.eclipse.microprofile.openapi.annotations.parameters.Parameter;
+import org.eclipse.microprofile.openapi.annotations.parameters.RequestBody;
+import org.eclipse.microprofile.openapi.annotations.responses.APIResponse;
 import org.jboss.logging.Logger;
 
 import java.net.URI;
@@ -59,6 +67,30 @@ public class EventResource {
         this.metrics = metrics;
     }
 
+    @RequestBody(description = "Binary mode: the data as the body, the attributes as ce-* headers (values"
+            + " percent-encoded or raw UTF-8); structured mode: the whole event", content = {
+                @Content(mediaType = "application/json", schema = @Schema(ref = "function_request")),
+                @Content(mediaType = "application/cloudevents+json", schema = @Schema(ref = "cloudevent"))})
+    @Parameter(in = ParameterIn.HEADER, name = "ce-specversion", required = false,
+            description = "Binary mode: 1.0", schema = @Schema(type = SchemaType.STRING))
+    @Parameter(in = ParameterIn.HEADER, name = "ce-id", required = false,
+            description = "Binary mode: the event's id", schema = @Schema(type = SchemaType.STRING))
+    @Parameter(in = ParameterIn.HEADER, name = "ce-source", required = false,
+            description = "Binary mode: the event's source", schema = @Schema(type = SchemaType.STRING))
+    @Parameter(in = ParameterIn.HEADER, name = "ce-type", required = false,
+            description = "Binary mode: the type, which routes it", schema = @Schema(type = SchemaType.STRING))
+    @APIResponse(responseCode = "200", description = "The reply event, in the mode of the request", content = {
+                @Content(mediaType = "application/json", schema = @Schema(ref = "function_response")),
+                @Content(mediaType = "application/cloudevents+json", schema = @Schema(ref = "cloudevent"))})
+    @APIResponse(responseCode = "202", description = "Taken by a route without replies; no body")
+    @APIResponse(responseCode = "400", ref = "bad_request")
+    @APIResponse(responseCode = "413", ref = "too_large")
+    @APIResponse(responseCode = "415", description = "The batched mode, or a structured format other than JSON",
+            content = @Content(mediaType = "application/json", schema = @Schema(ref = "error_response")))
+    @APIResponse(responseCode = "422", description = "No function handles the type, or its route names a missing one",
+            content = @Content(mediaType = "application/json", schema = @Schema(ref = "error_response")))
+    @APIResponse(responseCode = "503", ref = "unavailable")
+    @APIResponse(responseCode = "504", ref = "timeout")
     @POST
     @Blocking
     public CompletionStage<Response> receive(@Context HttpServerRequest request, byte[] body) {
@@ -105,6 +137,8 @@ public class EventResource {
     }
 
     /** The data-plane probe: a sender may ask which verbs the sink takes. */
+    @APIResponse(responseCode = "200", description = "The verbs the sink takes, in Allow; no body",
+            headers = @Header(name = "Allow", schema = @Schema(type = SchemaType.STRING)))
     @OPTIONS
     public Response options() {
         return Response.ok().header("Allow", "POST, OPTIONS").build();

@@ -13,6 +13,10 @@ import jakarta.ws.rs.Path;
 import jakarta.ws.rs.Produces;
 import jakarta.ws.rs.core.MediaType;
 import jakarta.ws.rs.core.Response;
+import org.eclipse.microprofile.openapi.annotations.media.Content;
+import org.eclipse.microprofile.openapi.annotations.media.Schema;
+import org.eclipse.microprofile.openapi.annotations.parameters.RequestBody;
+import org.eclipse.microprofile.openapi.annotations.responses.APIResponse;
 
 import java.util.concurrent.CompletionStage;
 
@@ -28,6 +32,11 @@ public class EmbeddingsResource {
         this.json = json;
     }
 
+    @RequestBody(content = @Content(mediaType = "application/json", schema = @Schema(ref = "openai_embedding_request")))
+    @APIResponse(responseCode = "200", description = "OK",
+            content = @Content(mediaType = "application/json", schema = @Schema(ref = "embedding_response")))
+    @APIResponse(responseCode = "4XX", ref = "refused")
+    @APIResponse(responseCode = "5XX", ref = "overloaded")
     @POST
     @Blocking
     @Consumes(MediaType.APPLICATION_JSON)

@@ -22,6 +22,10 @@ import jakarta.ws.rs.Produces;
 import jakarta.ws.rs.core.HttpHeaders;
 import jakarta.ws.rs.core.MediaType;
 import jakarta.ws.rs.core.Response;
+import org.eclipse.microprofile.openapi.annotations.media.Content;
+import org.eclipse.microprofile.openapi.annotations.media.Schema;
+import org.eclipse.microprofile.openapi.annotations.parameters.RequestBody;
+import org.eclipse.microprofile.openapi.annotations.responses.APIResponse;
 
 import java.util.concurrent.CompletionStage;
 
@@ -49,6 +53,11 @@ public class FunctionResource {
         this.json = json;
     }
 
+    @RequestBody(content = @Content(mediaType = "application/json", schema = @Schema(ref = "function_request")))
+    @APIResponse(responseCode = "200", description = "The function's answer; Ember-Version names the version",
+            content = @Content(mediaType = "application/json", schema = @Schema(ref = "function_response")))
+    @APIResponse(responseCode = "4XX", ref = "refused")
+    @APIResponse(responseCode = "5XX", ref = "overloaded")
     @POST
     @Blocking
     @Consumes(MediaType.APPLICATION_JSON)
@@ -57,6 +66,11 @@ public class FunctionResource {
         return invoke(function, VersionSelector.tagged(tag), body);
     }
 
+    @RequestBody(content = @Content(mediaType = "application/json", schema = @Schema(ref = "function_request")))
+    @APIResponse(responseCode = "200", description = "The function's answer; Ember-Version names the version",
+            content = @Content(mediaType = "application/json", schema = @Schema(ref = "function_response")))
+    @APIResponse(responseCode = "4XX", ref = "refused")
+    @APIResponse(responseCode = "5XX", ref = "overloaded")
     @POST
     @Path("/versions/{version}")
     @Blocking
@@ -66,12 +80,19 @@ public class FunctionResource {
         return invoke(function, VersionSelector.pinned(version(function, version)), body);
     }
 
+    @APIResponse(responseCode = "200", description = "The split in force",
+            content = @Content(mediaType = "application/json", schema = @Schema(ref = "traffic_block")))
+    @APIResponse(responseCode = "404", ref = "not_found")
     @GET
     @Path("/traffic")
     public TrafficBlock traffic(@PathParam("function") String function) {
         return TrafficBlock.of(router.split(function));
     }
 
+    @RequestBody(content = @Content(mediaType = "application/json", schema = @Schema(ref = "traffic_block")))
+    @APIResponse(responseCode = "200", description = "The new split, in force",
+            content = @Content(mediaType = "application/json", schema = @Schema(ref = "traffic_block")))
+    @APIResponse(responseCode = "4XX", ref = "refused")
     @PUT
     @Path("/traffic")
     @Consumes(MediaType.APPLICATION_JSON)

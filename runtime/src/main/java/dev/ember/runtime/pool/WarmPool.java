@@ -5,6 +5,7 @@ import dev.ember.runtime.api.ModelId;
 import dev.ember.runtime.api.NotFoundException;
 import dev.ember.runtime.api.UnavailableException;
 import dev.ember.runtime.config.EmberConfig;
+import dev.ember.runtime.host.HostFacts;
 import dev.ember.runtime.metrics.EmberMeter;
 import dev.ember.runtime.onnx.LoadedModel;
 import dev.ember.runtime.onnx.NativeThreads;
@@ -16,7 +17,6 @@ import dev.ember.runtime.repository.ModelSource;
 import dev.ember.runtime.traffic.VersionHealth;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Tags;
-import io.quarkus.runtime.configuration.MemorySize;
 import jakarta.annotation.PreDestroy;
 import jakarta.enterprise.context.ApplicationScoped;
 import org.jboss.logging.Logger;
@@ -79,14 +79,13 @@ public class WarmPool implements VersionHealth {
     private final Object budgetLock = new Object();
 
     WarmPool(ModelCatalog catalog, SessionFactory sessions, MeterRegistry registry, EmberConfig config,
-            WarmUp warmUp) {
+            WarmUp warmUp, HostFacts host) {
         this.catalog = catalog;
         this.sessions = sessions;
         this.registry = registry;
         this.config = config;
         this.warmUp = warmUp;
-        this.budget = config.pool().memoryBudget().map(MemorySize::asLongValue)
-                .map(OptionalLong::of).orElse(OptionalLong.empty());
+        this.budget = ModelBudget.of(config.pool().memoryBudget(), host);
         if (budget.isPresent() && budget.getAsLong() <= 0) {
             throw new IllegalArgumentException("ember.pool.memory-budget must be positive; leave it unset for no limit");
         }

@@ -21,6 +21,10 @@ import jakarta.ws.rs.PathParam;
 import jakarta.ws.rs.Produces;
 import jakarta.ws.rs.core.MediaType;
 import jakarta.ws.rs.core.Response;
+import org.eclipse.microprofile.openapi.annotations.media.Content;
+import org.eclipse.microprofile.openapi.annotations.media.Schema;
+import org.eclipse.microprofile.openapi.annotations.parameters.RequestBody;
+import org.eclipse.microprofile.openapi.annotations.responses.APIResponse;
 
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -37,22 +41,32 @@ public class ModelResource {
     private final DataPlane dataPlane;
     private final WarmPool pool;
     private final ShutdownDrain drain;
+    private final ModelStatistics statistics;
 
     ModelResource(ModelCatalog catalog, TrafficRouter router, DataPlane dataPlane, WarmPool pool,
-            ShutdownDrain drain) {
+            ShutdownDrain drain, ModelStatistics statistics) {
         this.catalog = catalog;
         this.router = router;
         this.dataPlane = dataPlane;
         this.pool = pool;
         this.drain = drain;
+        this.statistics = statistics;
     }
 
+    @APIResponse(responseCode = "200", description = "OK",
+            content = @Content(mediaType = "application/json", schema = @Schema(ref = "model_metadata_response")))
+    @APIResponse(responseCode = "404", ref = "not_found")
+    @APIResponse(responseCode = "503", ref = "unavailable")
     @GET
     @Blocking
     public CompletionStage<Map<String, Object>> metadata(@PathParam("model") String model) {
         return metadata(router.primary(model));
     }
 
+    @APIResponse(responseCode = "200", description = "OK",
+            content = @Content(mediaType = "application/json", schema = @Schema(ref = "model_metadata_response")))
+    @APIResponse(responseCode = "404", ref = "not_found")
+    @APIResponse(responseCode = "503", ref = "unavailable")
     @GET
     @Path("/versions/{version}")
     @Blocking
@@ -61,18 +75,56 @@ public class ModelResource {
         return metadata(id(model, version));
     }
 
+    @APIResponse(responseCode = "200", description = "The version can serve now (a cold one loads on demand)",
+            content = @Content(mediaType = "application/json", schema = @Schema(ref = "model_ready_response")))
+    @APIResponse(responseCode = "503", description = "The version failed to load or is draining",
+            content = @Content(mediaType = "application/json", schema = @Schema(ref = "model_ready_response")))
+    @APIResponse(responseCode = "404", ref = "not_found")
     @GET
     @Path("/ready")
     public Response ready(@PathParam("model") String model) {
         return ready(router.primary(model));
     }
 
+    @APIResponse(responseCode = "200", description = "The version can serve now (a cold one loads on demand)",
+            content = @Content(mediaType = "application/json", schema = @Schema(ref = "model_ready_response")))
+    @APIResponse(responseCode = "503", description = "The version failed to load or is draining",
+            content = @Content(mediaType = "application/json", schema = @Schema(ref = "model_ready_response")))
+    @APIResponse(responseCode = "404", ref = "not_found")
     @GET
     @Path("/versions/{version}/ready")
     public Response versionReady(@PathParam("model") String model, @PathParam("version") String version) {
         return ready(id(model, version));
     }
 
+    /** Triton's statistics extension: every version of the model. */
+    @APIResponse(responseCode = "200", description = "Triton's statistics extension",
+            content = @Content(mediaType = "application/json", schema = @Schema(ref = "model_statistics_response")))
+    @APIResponse(responseCode = "404", ref = "not_found")
+    @GET
+    @Path("/stats")
+    public Map<String, Object> statistics(@PathParam("model") String model) {
+        if (!catalog.contains(model)) {
+            throw new NotFoundException("unknown model '" + model + "'");
+        }
+        return statistics.of(catalog.versions(model).keySet().stream().map(v -> new ModelId(model, v)).toList());
+    }
+
+    @APIResponse(responseCode = "200", description = "Triton's statistics extension",
+            content = @Content(mediaType = "application/json", schema = @Schema(ref = "model_statistics_response")))
+    @APIResponse(responseCode = "404", ref = "not_found")
+    @GET
+    @Path("/versions/{version}/stats")
+    public Map<String, Object> versionStatistics(@PathParam("model") String model,
+            @PathParam("version") String version) {
+        return statistics.of(List.of(id(model, version)));
+    }
+
+    @RequestBody(content = @Content(mediaType = "application/json", schema = @Schema(ref = "inference_request")))
+    @APIResponse(responseCode = "200", description = "The outputs; Ember-Version names the version",
+            content = @Content(mediaType = "application/json", schema = @Schema(ref = "inference_response")))
+    @APIResponse(responseCode = "4XX", ref = "refused")
+    @APIResponse(responseCode = "5XX", ref = "overloaded")
     @POST
     @Path("/infer")
     @Blocking
@@ -82,6 +134,11 @@ public class ModelResource {
         return infer(model, VersionSelector.tagged(tag), body);
     }
 
+    @RequestBody(content = @Content(mediaType = "application/json", schema = @Schema(ref = "inference_request")))
+    @APIResponse(responseCode = "200", description = "The outputs; Ember-Version names the version",
+            content = @Content(mediaType = "application/json", schema = @Schema(ref = "inference_response")))
+    @APIResponse(responseCode = "4XX", ref = "refused")
+    @APIResponse(responseCode = "5XX", ref = "overloaded")
     @POST
     @Path("/versions/{version}/infer")
     @Blocking

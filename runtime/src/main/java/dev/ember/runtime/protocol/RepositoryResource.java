@@ -20,6 +20,10 @@ import jakarta.ws.rs.PathParam;
 import jakarta.ws.rs.Produces;
 import jakarta.ws.rs.core.HttpHeaders;
 import jakarta.ws.rs.core.MediaType;
+import org.eclipse.microprofile.openapi.annotations.media.Content;
+import org.eclipse.microprofile.openapi.annotations.media.Schema;
+import org.eclipse.microprofile.openapi.annotations.parameters.RequestBody;
+import org.eclipse.microprofile.openapi.annotations.responses.APIResponse;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -52,17 +56,50 @@ public class RepositoryResource {
         this.mapper = mapper;
     }
 
+    @APIResponse(responseCode = "200", description = "Every version and its state",
+            content = @Content(mediaType = "application/json", schema = @Schema(ref = "repository_index")))
     @GET
     @Path("/index")
     public List<Map<String, Object>> index() {
+        return entries(all(false));
+    }
+
+    /**
+     * Triton's verb for the index. Its optional body {@code {"ready": true}} keeps only the versions that can serve
+     * now, as {@code GET /v2/models/{m}/versions/{v}/ready} says: a cold version can (it loads on demand).
+     */
+    @RequestBody(content = @Content(mediaType = "application/json", schema = @Schema(ref = "repository_index_request")),
+            required = false)
+    @APIResponse(responseCode = "200", description = "Every version and its state",
+            content = @Content(mediaType = "application/json", schema = @Schema(ref = "repository_index")))
+    @APIResponse(responseCode = "400", ref = "bad_request")
+    @POST
+    @Path("/index")
+    public List<Map<String, Object>> postIndex(byte[] body) {
+        JsonNode ready = field(body, "ready", "{\"ready\": true}");
+        if (ready != null && !ready.isBoolean()) {
+            throw new InvalidInputException("'ready': must be true or false, not " + ready.getNodeType()
+                    .name().toLowerCase(Locale.ROOT));
+        }
+        return entries(all(ready != null && ready.booleanValue()));
+    }
+
+    private List<ModelId> all(boolean servableOnly) {
         List<ModelId> ids = new ArrayList<>();
         for (String model : catalog.models()) {
-            catalog.versions(model).keySet().forEach(v -> ids.add(new ModelId(model, v)));
+            catalog.versions(model).keySet().stream().map(v -> new ModelId(model, v))
+                    .filter(id -> !servableOnly || pool.state(id).canServe()).forEach(ids::add);
         }
-        return entries(ids);
+        return ids;
     }
 
     /** Loads (a version of) a model, after a rescan of the directory repository so new models can be loaded. */
+    @RequestBody(required = false,
+            content = @Content(mediaType = "application/json", schema = @Schema(ref = "repository_version_request")))
+    @APIResponse(responseCode = "200", description = "The versions acted on, with their states",
+            content = @Content(mediaType = "application/json", schema = @Schema(ref = "repository_index")))
+    @APIResponse(responseCode = "4XX", ref = "refused")
+    @APIResponse(responseCode = "503", ref = "unavailable")
     @POST
     @Path("/models/{model}/load")
     @Blocking
@@ -76,6 +113,11 @@ public class RepositoryResource {
     }
 
     /** Unloads (a version of) a model once its requests in flight finish; pinned versions are refused (400). */
+    @RequestBody(required = false,
+            content = @Content(mediaType = "application/json", schema = @Schema(ref = "repository_version_request")))
+    @APIResponse(responseCode = "200", description = "The versions acted on, with their states",
+            content = @Content(mediaType = "application/json", schema = @Schema(ref = "repository_index")))
+    @APIResponse(responseCode = "4XX", ref = "refused")
     @POST
     @Path("/models/{model}/unload")
     @Blocking
@@ -107,7 +149,7 @@ public class RepositoryResource {
         if (!catalog.contains(model)) {
             throw new NotFoundException("unknown model '" + model + "'");
         }
-        JsonNode version = version(body);
+        JsonNode version = field(body, "version", "{\"version\": \"2\"}");
         if (version == null) {
             return catalog.versions(model).keySet().stream().map(v -> new ModelId(model, v)).toList();
         }
@@ -122,7 +164,8 @@ public class RepositoryResource {
         return List.of(new ModelId(model, v));
     }
 
-    private JsonNode version(byte[] body) {
+    /** The field {@code name} of an optional JSON object body; null when the body or the field is absent. */
+    private JsonNode field(byte[] body, String name, String example) {
         if (body == null || new String(body, StandardCharsets.UTF_8).isBlank()) {
             return null;
         }
@@ -135,9 +178,9 @@ public class RepositoryResource {
             throw new InvalidInputException("unreadable request body: " + e.getMessage());
         }
         if (!tree.isObject()) {
-            throw new InvalidInputException("the body must be a JSON object such as {\"version\": \"2\"}");
+            throw new InvalidInputException("the body must be a JSON object such as " + example);
         }
-        JsonNode version = tree.get("version");
-        return version == null || version.isNull() ? null : version;
+        JsonNode value = tree.get(name);
+        return value == null || value.isNull() ? null : value;
     }
 }

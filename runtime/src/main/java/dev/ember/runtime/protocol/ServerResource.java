@@ -7,6 +7,9 @@ import jakarta.ws.rs.Produces;
 import jakarta.ws.rs.core.MediaType;
 import jakarta.ws.rs.core.Response;
 import org.eclipse.microprofile.config.inject.ConfigProperty;
+import org.eclipse.microprofile.openapi.annotations.media.Content;
+import org.eclipse.microprofile.openapi.annotations.media.Schema;
+import org.eclipse.microprofile.openapi.annotations.responses.APIResponse;
 
 import java.util.List;
 import java.util.Map;
@@ -25,18 +28,26 @@ public class ServerResource {
         this.version = version;
     }
 
+    @APIResponse(responseCode = "200", description = "OK",
+            content = @Content(mediaType = "application/json", schema = @Schema(ref = "server_metadata_response")))
     @GET
     public Map<String, Object> metadata() {
         return Map.of("name", "ember", "version", version,
-                "extensions", List.of("model_repository", "functions", "embeddings", "traffic_split"));
+                "extensions", List.of("model_repository", "statistics", "functions", "embeddings", "traffic_split"));
     }
 
+    @APIResponse(responseCode = "200", description = "The process is live",
+            content = @Content(mediaType = "application/json", schema = @Schema(ref = "server_live_response")))
     @GET
     @Path("/health/live")
     public Map<String, Object> live() {
         return Map.of("live", true);
     }
 
+    @APIResponse(responseCode = "200", description = "Every pinned model is loaded and warmed",
+            content = @Content(mediaType = "application/json", schema = @Schema(ref = "server_ready_response")))
+    @APIResponse(responseCode = "503", description = "Not ready yet, or draining",
+            content = @Content(mediaType = "application/json", schema = @Schema(ref = "server_ready_response")))
     @GET
     @Path("/health/ready")
     public Response ready() {

@@ -39,7 +39,7 @@ class LayeringTest {
                 .layer("Scheduling").definedBy(pkg("traffic"), pkg("pool"), pkg("batch"), pkg("generate"))
                 .layer("Engine").definedBy(pkg("onnx"), pkg("repository"))
                 .layer("Lifecycle").definedBy(pkg("health"), pkg("lifecycle"), pkg("management"))
-                .layer("Foundation").definedBy(pkg("api"), pkg("config"), pkg("metrics"), pkg("codec"))
+                .layer("Foundation").definedBy(pkg("api"), pkg("config"), pkg("metrics"), pkg("codec"), pkg("host"))
                 .whereLayer("Ingress").mayNotBeAccessedByAnyLayer()
                 .whereLayer("Invoke").mayOnlyBeAccessedByLayers("Ingress")
                 .whereLayer("Scheduling").mayOnlyBeAccessedByLayers("Ingress", "Invoke", "Lifecycle")

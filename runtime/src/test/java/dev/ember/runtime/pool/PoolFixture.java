@@ -3,6 +3,7 @@ package dev.ember.runtime.pool;
 import dev.ember.runtime.testing.FixtureModels;
 import dev.ember.runtime.config.EmberConfig;
 import dev.ember.runtime.config.TestConfig;
+import dev.ember.runtime.host.HostFacts;
 import dev.ember.runtime.onnx.SessionFactory;
 import dev.ember.runtime.repository.ModelCatalog;
 import dev.ember.runtime.testing.TestBeans;
@@ -34,7 +35,7 @@ public final class PoolFixture implements AutoCloseable {
         config = TestConfig.ember(all);
         catalog = TestBeans.create(ModelCatalog.class, config);
         pool = new WarmPool(catalog, TestBeans.create(SessionFactory.class, config, registry), registry, config,
-                warmUp);
+                warmUp, HostFacts.none());
     }
 
     public PoolFixture(Path root, Map<String, byte[]> models, Map<String, String> properties) {
