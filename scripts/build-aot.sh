@@ -14,24 +14,9 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 log() { printf '[build-aot] %s\n' "$*" >&2; }
 
-feature_release() { # prints the JDK's feature release (17, 25, ...) or nothing
-  "$1/bin/java" -XshowSettings:properties -version 2>&1 | sed -n 's/^ *java\.specification\.version = //p'
-}
-
-jdk=""
-if [[ -n ${JAVA_HOME:-} && -x $JAVA_HOME/bin/java && $(feature_release "$JAVA_HOME") -ge 25 ]]; then
-  jdk=$JAVA_HOME
-else
-  for candidate in /usr/lib/jvm/*; do
-    if [[ -x $candidate/bin/java && -x $candidate/bin/javac ]]; then
-      release=$(feature_release "$candidate")
-      if [[ -n $release && $release -ge 25 ]]; then
-        jdk=$candidate
-        break
-      fi
-    fi
-  done
-fi
+# shellcheck source=scripts/find-jdk.sh
+source "$ROOT/scripts/find-jdk.sh"
+jdk=$(find_jdk 25)
 [[ -n $jdk ]] || { log "no JDK 25 or later: set JAVA_HOME to one (the AOT cache needs JDK 25's -XX:AOTCacheOutput)"; exit 1; }
 log "JDK: $jdk ($("$jdk/bin/java" -version 2>&1 | sed -n 2p))"
 
