@@ -86,14 +86,15 @@ public class StartupWarmSet {
             LOG.warnf("warm-at-start %s did not load: %s", id, e.getMessage());
             return CompletableFuture.completedFuture(null);
         }
-        // the lease keeps the version from being unloaded while it warms up
-        return lease.model().thenAccept(model -> {
+        // the lease keeps the version from being unloaded while it warms up; the warm-up has a thread of its own,
+        // never the pool's loader (other loads wait for it) nor the start-up thread (for a model loaded already)
+        return lease.model().thenAcceptAsync(model -> {
             for (int i = 0; i < WARMUP_RUNS; i++) {
                 warmUp.run(model);
             }
             LOG.infof("warm-at-start %s ready %d ms after start-up began loading it", id,
                     (System.nanoTime() - start) / 1_000_000);
-        }).exceptionally(e -> {
+        }, task -> background("ember-warm-up-" + id, task)).exceptionally(e -> {
             LOG.warnf("warm-at-start %s did not load or warm up, it loads on demand: %s", id,
                     e.getCause() != null ? e.getCause().getMessage() : e.getMessage());
             return null;
