@@ -12,14 +12,15 @@
 #
 #   scripts/image-check.sh [--package]
 #
-# --package runs `mvn -B -q package -DskipTests` first; without it the existing
-# functions/target/quarkus-app is used (and packaged only if missing). The base image
-# (scripts/build-base-image.sh) is built if missing. Needs root, buildah, curl, ss and
+# --package runs `mvn -B -q -Paot package -DskipTests` on a JDK 25 first; without it the
+# existing functions/target/quarkus-app is used (and packaged only if missing). The base
+# image (scripts/build-base-image.sh, with EMBER_BASE_JDK = that JDK 25) is built if missing.
+# The JDK 25 is $JAVA_HOME when it is one, else the first under /usr/lib/jvm. Needs root, buildah, curl, ss and
 # unshare; network only to 127.0.0.1 (and to Debian's mirror when the base is built).
 # Every wait is bounded; the last line is `image-check: PASS` or `image-check: FAIL <why>`
 # and the exit status is 0 only for PASS.
 #
-# Knobs (environment): EMBER_BASE_IMAGE (localhost/ember-base-jre:17),
+# Knobs (environment): EMBER_BASE_IMAGE (localhost/ember-base-jdk:25),
 # EMBER_CHECK_IMAGE (localhost/ember:jvm-check), EMBER_CHECK_PORT (8080),
 # EMBER_CHECK_READY_TIMEOUT (240 s), EMBER_CHECK_KEEP=1 keeps the work directory.
 #
@@ -34,7 +35,7 @@
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-BASE_IMAGE="${EMBER_BASE_IMAGE:-localhost/ember-base-jre:17}"
+BASE_IMAGE="${EMBER_BASE_IMAGE:-localhost/ember-base-jdk:25}"
 IMAGE="${EMBER_CHECK_IMAGE:-localhost/ember:jvm-check}"
 PORT="${EMBER_CHECK_PORT:-8080}"
 READY_TIMEOUT="${EMBER_CHECK_READY_TIMEOUT:-240}"
@@ -124,13 +125,19 @@ if ss -Hltn "sport = :$PORT" | grep -q .; then
   fail "port $PORT is already in use on this machine (set EMBER_CHECK_PORT)"
 fi
 
+# shellcheck source=scripts/find-jdk.sh
+source "$ROOT/scripts/find-jdk.sh"
+JDK=$(find_jdk 25)
+[[ -n "$JDK" ]] || fail "no JDK 25 or later (JAVA_HOME or /usr/lib/jvm): the image's AOT cache needs one"
+
 work=$(mktemp -d /var/tmp/ember-image-check.XXXXXX)
 
 # --- application -----------------------------------------------------------------------
 if $package || [[ ! -f "$APP_DIR/quarkus-run.jar" ]]; then
-  log "packaging the application (mvn -B -q package -DskipTests)"
+  log "packaging the application (mvn -B -q -Paot package -DskipTests, JAVA_HOME=$JDK)"
   t=$SECONDS
-  (cd "$ROOT" && timeout "$PACKAGE_TIMEOUT" mvn -B -q package -DskipTests) || fail "mvn package failed"
+  (cd "$ROOT" && JAVA_HOME=$JDK timeout "$PACKAGE_TIMEOUT" mvn -B -q -Paot package -DskipTests) \
+    || fail "mvn package failed"
   log "packaged in $((SECONDS - t))s"
 fi
 [[ -f "$APP_DIR/quarkus-run.jar" && -f "$APP_DIR/quarkus/quarkus-application.dat" ]] \
@@ -139,16 +146,17 @@ fi
 # Snapshot the build context: the checkout is shared, and a concurrent `mvn package`
 # rewriting quarkus-app mid-COPY would break the build or mix two versions.
 ctx="$work/context"
-mkdir -p "$ctx/functions/target" "$ctx/src/main/docker"
+mkdir -p "$ctx/functions/target" "$ctx/src/main/docker" "$ctx/scripts"
 cp -a "$APP_DIR" "$ctx/functions/target/"
 cp "$ROOT/src/main/docker/prepare-natives.sh" "$ctx/src/main/docker/"
+cp "$ROOT/scripts/aot-train.sh" "$ROOT/scripts/http.sh" "$ctx/scripts/"
 [[ -f "$ctx/functions/target/quarkus-app/quarkus-run.jar" ]] || fail "the application changed while being copied; retry"
 
 # --- images ----------------------------------------------------------------------------
 if ! "${BUILDAH[@]}" inspect --type image "$BASE_IMAGE" >/dev/null 2>&1; then
   log "base image $BASE_IMAGE missing: building it"
   t=$SECONDS
-  EMBER_BASE_IMAGE="$BASE_IMAGE" timeout "$BUILD_TIMEOUT" "$ROOT/scripts/build-base-image.sh" \
+  EMBER_BASE_IMAGE="$BASE_IMAGE" EMBER_BASE_JDK="$JDK" timeout "$BUILD_TIMEOUT" "$ROOT/scripts/build-base-image.sh" \
     || fail "base image build failed"
   log "base image built in $((SECONDS - t))s"
 fi

@@ -148,6 +148,13 @@ public interface EmberConfig {
         @WithDefault("false")
         boolean minWarm();
 
+        /**
+         * Load and warm up the version with the largest traffic share at start, overlapped with start-up; readiness
+         * waits for it once. Unlike min-warm, it may be unloaded later (idle timeout, budget, management API).
+         */
+        @WithDefault("false")
+        boolean warmAtStart();
+
         /** Unload a version after this long without requests; 0 = never. */
         @WithDefault("0s")
         Duration idleTimeout();

@@ -2,6 +2,7 @@ package dev.ember.runtime.health;
 
 import dev.ember.runtime.api.ModelId;
 import dev.ember.runtime.lifecycle.ShutdownDrain;
+import dev.ember.runtime.lifecycle.StartupWarmSet;
 import dev.ember.runtime.pool.ModelState;
 import dev.ember.runtime.pool.WarmPool;
 import dev.ember.runtime.repository.ModelCatalog;
@@ -16,7 +17,8 @@ import java.util.List;
 /**
  * Readiness: true once the process has started, every pinned ({@code min-warm}) model version is warm, and the
  * process is not draining. Pinned versions start loading at start-up and turn warm only after their warm-up
- * inferences, so readiness waits for the warm-up; other models load on demand.
+ * inferences, so readiness waits for the warm-up; so it does, once, for the start-up warm set ({@code warm-at-start});
+ * other models load on demand.
  */
 @ApplicationScoped
 public class Readiness {
@@ -26,12 +28,14 @@ public class Readiness {
     private final ModelCatalog catalog;
     private final WarmPool pool;
     private final ShutdownDrain drain;
+    private final StartupWarmSet warmSet;
     private volatile boolean started;
 
-    Readiness(ModelCatalog catalog, WarmPool pool, ShutdownDrain drain) {
+    Readiness(ModelCatalog catalog, WarmPool pool, ShutdownDrain drain, StartupWarmSet warmSet) {
         this.catalog = catalog;
         this.pool = pool;
         this.drain = drain;
+        this.warmSet = warmSet;
     }
 
     void onStart(@Observes StartupEvent event) {
@@ -70,7 +74,7 @@ public class Readiness {
                         + pool.error(id).map(e -> ": " + e).orElse("");
             }
         }
-        return null;
+        return warmSet.notReadyReason();
     }
 
     public boolean ready() {

@@ -1,5 +1,6 @@
 package dev.ember.runtime.onnx;
 
+import dev.ember.runtime.repository.PrivateDirectory;
 import org.jboss.logging.Logger;
 
 import java.io.IOException;
@@ -14,18 +15,15 @@ import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
-import java.nio.file.attribute.PosixFileAttributes;
-import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
-import java.util.EnumSet;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
-import java.util.Set;
+import java.util.concurrent.Callable;
 
 /**
  * ONNX Runtime's Java loader copies its native libraries out of the jar into a new {@code java.io.tmpdir} directory
@@ -35,7 +33,7 @@ import java.util.Set;
  * extracted once and reused by every later start. An operator who set {@code onnxruntime.native.path} (a
  * pre-extracted directory, e.g. in a read-only image) is left alone.
  */
-final class NativeLibraries {
+public final class NativeLibraries {
 
     static final String NATIVE_PATH = "onnxruntime.native.path";
     private static final Logger LOG = Logger.getLogger(NativeLibraries.class);
@@ -44,10 +42,71 @@ final class NativeLibraries {
             "onnxruntime_providers_shared", "onnxruntime_providers_cuda", "onnxruntime_providers_tensorrt",
             "onnxruntime_providers_dnnl", "onnxruntime_providers_openvino", "onnxruntime_providers_rocm",
             "onnxruntime_providers_qnn", "webgpu_dawn", "dxil", "dxcompiler");
-    private static final Set<PosixFilePermission> OWNER_DIR = PosixFilePermissions.fromString("rwx------");
     private static boolean prepared;
+    // OrtEnvironment's class initialiser loads the libraries (it does nothing else)
+    private static final Loading ORT = new Loading("ONNX Runtime", () -> {
+        prepare();
+        Class.forName("ai.onnxruntime.OrtEnvironment", true, NativeLibraries.class.getClassLoader());
+        return null;
+    });
 
     private NativeLibraries() {
+    }
+
+    /**
+     * Loads ONNX Runtime's native libraries now, in the calling thread (start-up calls it in the background, so that
+     * the tens of MB it maps are loaded while Quarkus starts); false, with a log line, when they cannot be loaded:
+     * start-up goes on and every model load then fails with {@link #load()}'s error.
+     */
+    public static boolean preload() {
+        return ORT.preload();
+    }
+
+    /** Loads the libraries if no earlier call did; throws a clear error when they cannot be loaded. */
+    static void load() {
+        ORT.require();
+    }
+
+    /** Loads a native library once; a failure is kept, so every later use reports the same cause. */
+    static final class Loading {
+        private final String what;
+        private final Callable<?> loader;
+        private boolean loaded;
+        private Throwable failure;
+
+        Loading(String what, Callable<?> loader) {
+            this.what = what;
+            this.loader = loader;
+        }
+
+        synchronized void require() {
+            if (!loaded && failure == null) {
+                try {
+                    loader.call();
+                    loaded = true;
+                } catch (Exception | LinkageError e) {
+                    failure = e;
+                }
+            }
+            if (failure != null) {
+                // the cause (a library path, a linker message) is in the log, not in what clients may be shown
+                throw new IllegalStateException(what + "'s native libraries could not be loaded ("
+                        + failure.getClass().getSimpleName() + "; the log has the cause)");
+            }
+        }
+
+        boolean preload() {
+            long start = System.nanoTime();
+            try {
+                require();
+                LOG.debugf("%s's native libraries loaded in %d ms", what, (System.nanoTime() - start) / 1_000_000);
+                return true;
+            } catch (IllegalStateException e) {
+                LOG.errorf(failure, "%s's native libraries could not be loaded at start-up: every model load will fail"
+                        + " until the process restarts", what);
+                return false;
+            }
+        }
     }
 
     /** Points ONNX Runtime at the private extracted libraries; must run before any ai.onnxruntime class loads. */
@@ -92,9 +151,9 @@ final class NativeLibraries {
         if (found.isEmpty() || !names.contains(System.mapLibraryName("onnxruntime").replace("jnilib", "dylib"))) {
             return Optional.empty();
         }
-        ownerOnlyDirectory(base);
+        PrivateDirectory.require(base);
         Path dir = base.resolve(platform + "-" + key(found));
-        ownerOnlyDirectory(dir);
+        PrivateDirectory.require(dir);
         for (int i = 0; i < found.size(); i++) {
             Path target = dir.resolve(names.get(i));
             URLConnection connection = found.get(i).openConnection();
@@ -122,31 +181,6 @@ final class NativeLibraries {
         return Optional.of(dir);
     }
 
-    /** Creates {@code dir} owner-only, or accepts it only if it is a real directory of this user's, owner-only. */
-    private static void ownerOnlyDirectory(Path dir) throws IOException {
-        if (Files.notExists(dir, LinkOption.NOFOLLOW_LINKS)) {
-            try {
-                Files.createDirectory(dir, PosixFilePermissions.asFileAttribute(OWNER_DIR));
-            } catch (java.nio.file.FileAlreadyExistsException raced) {
-                // another process made it: checked below like any existing one
-            }
-        }
-        PosixFileAttributes attributes = Files.readAttributes(dir, PosixFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
-        if (!attributes.isDirectory()) {
-            throw new IOException(dir + " is not a directory (a link or a file): not used");
-        }
-        if (!attributes.owner().getName().equals(System.getProperty("user.name"))
-                && !String.valueOf(Files.getAttribute(dir, "unix:uid", LinkOption.NOFOLLOW_LINKS)).equals(uid())) {
-            throw new IOException(dir + " belongs to another user: not used");
-        }
-        Set<PosixFilePermission> others = EnumSet.copyOf(attributes.permissions());
-        others.removeAll(OWNER_DIR);
-        if (!others.isEmpty()) {
-            throw new IOException(dir + " is open to other users (" + PosixFilePermissions.toString(
-                    attributes.permissions()) + "): not used");
-        }
-    }
-
     /** Where the libraries come from, hashed: the jar's URL names its version, the lengths tell builds apart. */
     private static String key(List<URL> urls) throws IOException {
         try {
@@ -161,13 +195,8 @@ final class NativeLibraries {
         }
     }
 
-    /** This process's numeric user id (the owner of /proc/self), else its sanitised user name. */
     static String uid() {
-        try {
-            return String.valueOf(Files.getAttribute(Path.of("/proc/self"), "unix:uid"));
-        } catch (IOException | RuntimeException e) {
-            return System.getProperty("user.name", "user").replaceAll("[^A-Za-z0-9_.-]", "_");
-        }
+        return PrivateDirectory.uid();
     }
 
     /** ONNX Runtime's name for this platform (its jar's native/ folder), as its loader computes it. */

@@ -29,7 +29,7 @@ public final class OnnxEnvironment {
         }
         synchronized (OnnxEnvironment.class) {
             if (env == null) {
-                NativeLibraries.prepare();
+                NativeLibraries.load();
                 OrtEnvironment created = OrtEnvironment.getEnvironment(loggingLevel(level), "ember");
                 // ONNX Runtime's Linux build sends usage telemetry unless told not to; a model server must not phone home
                 try {

@@ -16,14 +16,9 @@ import io.micrometer.core.instrument.MeterRegistry;
 import jakarta.enterprise.context.ApplicationScoped;
 import org.jboss.logging.Logger;
 
-import java.io.IOException;
-import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Locale;
-import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
@@ -45,8 +40,6 @@ public class SessionFactory {
     private final AtomicBoolean fallbackLogged = new AtomicBoolean();
     private final OrtEnvironment env;
     private final long maxOutputElements;
-    // dynamic-quantisation scans by file identity, so a model loaded again is not scanned again
-    private final Map<Object, Boolean> quantScans = new ConcurrentHashMap<>();
 
     SessionFactory(EmberConfig config, MeterRegistry registry) {
         this.config = config;
@@ -61,12 +54,9 @@ public class SessionFactory {
 
     /** Creates the session for {@code id} from its model file, located and verified by the repository. */
     public LoadedModel create(ModelId id, ModelFile file) throws ModelLoadException {
-        boolean quantized;
-        try {
-            quantized = quantScans.computeIfAbsent(file.identity(), k -> scan(file.path()));
-        } catch (java.io.UncheckedIOException e) {
-            throw new ModelLoadException("model " + id + ": cannot read its model file: " + e.getCause().getMessage());
-        }
+        // the repository scanned the file when it verified it (once per file identity)
+        boolean quantized = file.facts().orElseThrow(() -> new IllegalArgumentException(
+                "model " + id + ": a session is created from a verified model file")).dynamicallyQuantized();
         return create(id, new Model(file.path().toString(), null, file.sizeBytes()), quantized);
     }
 
@@ -207,42 +197,6 @@ public class SessionFactory {
         } else if (fallbackLogged.compareAndSet(false, true)) {
             LOG.warnf("ember.device=auto: %s; models run on CPU", why);
         }
-    }
-
-    /** Whether the file contains DynamicQuantize, read in chunks (never the whole file in the heap). */
-    private static boolean scan(Path file) {
-        byte[] needle = DYNAMIC_QUANTIZE;
-        byte[] chunk = new byte[1 << 16];
-        byte[] window = new byte[chunk.length + needle.length - 1];
-        int carry = 0;
-        try (InputStream in = Files.newInputStream(file)) {
-            int n;
-            while ((n = in.readNBytes(chunk, 0, chunk.length)) > 0) {
-                System.arraycopy(chunk, 0, window, carry, n);
-                int filled = carry + n;
-                if (indexOf(window, filled, needle)) {
-                    return true;
-                }
-                carry = Math.min(needle.length - 1, filled);
-                System.arraycopy(window, filled - carry, window, 0, carry);
-            }
-            return false;
-        } catch (IOException e) {
-            throw new java.io.UncheckedIOException(e);
-        }
-    }
-
-    private static boolean indexOf(byte[] haystack, int length, byte[] needle) {
-        outer:
-        for (int i = 0; i <= length - needle.length; i++) {
-            for (int j = 0; j < needle.length; j++) {
-                if (haystack[i + j] != needle[j]) {
-                    continue outer;
-                }
-            }
-            return true;
-        }
-        return false;
     }
 
     static boolean contains(byte[] haystack, byte[] needle) {

@@ -20,6 +20,10 @@ public interface WarmUp {
     /** Runs one inference; a failure fails the version's load. */
     void run(LoadedModel model);
 
+    /** Creates ahead of time what warm-ups will need (start-up calls it in the background); nothing by default. */
+    default void prepare() {
+    }
+
     /** Inputs any model accepts: every dynamic dimension 1, zeros, empty strings. */
     static Map<String, Tensor> sampleInputs(ModelSignature signature) {
         Map<String, Tensor> inputs = new LinkedHashMap<>();

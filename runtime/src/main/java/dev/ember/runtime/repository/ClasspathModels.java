@@ -3,127 +3,108 @@ package dev.ember.runtime.repository;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
-import java.io.UncheckedIOException;
-import java.nio.file.DirectoryStream;
-import java.nio.file.FileSystems;
-import java.nio.file.LinkOption;
+import java.net.JarURLConnection;
+import java.net.URL;
+import java.net.URLConnection;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
-import java.nio.file.attribute.FileAttribute;
 import java.nio.file.attribute.PosixFilePermissions;
-import java.nio.file.attribute.UserPrincipal;
-import java.util.Map;
+import java.util.HexFormat;
 import java.util.Optional;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
+import java.util.jar.JarEntry;
 
 /**
- * Classpath models (also inside jars) as files, so that sessions are created from a path like every other model:
- * each resource is copied once per process into a private directory (owner-only, deleted on exit) and reused by
- * every later load of it. The directory is named for the process, so the copies a crashed process left behind are
- * deleted by the next start.
+ * Classpath models (also inside jars) as files, so that sessions are created from a path like every other model.
+ * Each resource is copied once into a private cache directory, {@code <java.io.tmpdir>/ember-cache-<uid>/models},
+ * under a name keyed by its content's identity (a jar entry's name, CRC-32 and size), and reused by every later load
+ * and every later start. The copy's checksum and scan are computed while it is written and kept with its file
+ * identity ({@link FactsCache}): a copy whose identity no longer matches (truncated, replaced, touched) or whose size
+ * is not the entry's is written again.
  */
 final class ClasspathModels {
 
-    static final String PREFIX = "ember-models-";
-    private static final Pattern LEFTOVER = Pattern.compile(Pattern.quote(PREFIX) + "(\\d{1,10})-.*");
-    private static final Map<String, Path> FILES = new ConcurrentHashMap<>();
-    private static volatile Path directory;
+    private final Path dir;
+    private final FactsCache facts;
 
-    private ClasspathModels() {
+    ClasspathModels(Path dir, FactsCache facts) {
+        this.dir = dir;
+        this.facts = facts;
+    }
+
+    /** The cache under {@code root}: models in {@code root/models}, facts in {@code root/facts}. */
+    static ClasspathModels under(Path root) {
+        return new ClasspathModels(root.resolve("models"), new FactsCache(Optional.of(root.resolve("facts"))));
+    }
+
+    FactsCache facts() {
+        return facts;
     }
 
     /** The file holding {@code resource}; empty when the classpath has no such resource. */
-    static Optional<Path> file(String resource) throws IOException {
+    Optional<Path> file(String resource) throws IOException {
         ClassLoader loader = Thread.currentThread().getContextClassLoader();
         ClassLoader l = loader != null ? loader : ClasspathModels.class.getClassLoader();
-        var url = l.getResource(resource);
+        URL url = l.getResource(resource);
         if (url == null) {
             return Optional.empty();
         }
-        try {
-            // keyed by the resource's URL: the same name in another jar is another model
-            return Optional.of(FILES.computeIfAbsent(url.toString(), key -> {
-                try (InputStream in = url.openStream()) {
-                    Path dir = directory();
-                    Path file = Files.createTempFile(dir, "model-", ".onnx", ownerOnly("rw-------"));
-                    file.toFile().deleteOnExit();
-                    // into the file as created: a copy that replaced it would lose its permissions
-                    try (OutputStream out = Files.newOutputStream(file)) {
-                        in.transferTo(out);
-                    }
-                    return file;
-                } catch (IOException e) {
-                    throw new UncheckedIOException(e);
-                }
-            }));
-        } catch (UncheckedIOException e) {
-            throw e.getCause();
+        URLConnection connection = url.openConnection();
+        String key;
+        long size;
+        if (connection instanceof JarURLConnection jar) {
+            // the central directory's CRC and size identify the content without reading it; the jar's path does
+            // not matter, so a copy made by the same jar elsewhere (an image's training run) is reused
+            JarEntry entry = jar.getJarEntry();
+            size = entry.getSize();
+            key = entry.getName() + "|" + entry.getCrc() + "|" + size;
+        } else {
+            size = connection.getContentLengthLong();
+            key = url + "|" + connection.getLastModified() + "|" + size;
         }
-    }
-
-    private static synchronized Path directory() throws IOException {
-        if (directory == null) {
-            sweepLeftovers(Path.of(System.getProperty("java.io.tmpdir")));
-            Path dir = Files.createTempDirectory(PREFIX + ProcessHandle.current().pid() + "-", ownerOnly("rwx------"));
-            // registered before its files, so it is deleted after them
-            dir.toFile().deleteOnExit();
-            directory = dir;
-        }
-        return directory;
-    }
-
-    /**
-     * Deletes the copies a crashed process left (deletion on exit never ran): directories named for a process that
-     * is no longer alive, owned by this user. Only plain files directly inside are removed; links are not followed.
-     */
-    static void sweepLeftovers(Path tmp) {
-        try (DirectoryStream<Path> dirs = Files.newDirectoryStream(tmp, PREFIX + "*")) {
-            UserPrincipal me = null;
-            for (Path dir : dirs) {
-                Matcher m = LEFTOVER.matcher(dir.getFileName().toString());
-                if (!m.matches() || !Files.isDirectory(dir, LinkOption.NOFOLLOW_LINKS)) {
-                    continue;
-                }
-                if (me == null) {
-                    me = me(tmp);
-                }
-                if (!Files.getOwner(dir, LinkOption.NOFOLLOW_LINKS).equals(me)) {
-                    continue;
-                }
-                long pid = Long.parseLong(m.group(1));
-                if (pid == ProcessHandle.current().pid() || ProcessHandle.of(pid).isPresent()) {
-                    continue;
-                }
-                try (DirectoryStream<Path> files = Files.newDirectoryStream(dir)) {
-                    for (Path f : files) {
-                        if (Files.isRegularFile(f, LinkOption.NOFOLLOW_LINKS)) {
-                            Files.deleteIfExists(f);
-                        }
-                    }
-                }
-                Files.deleteIfExists(dir);
+        PrivateDirectory.require(dir.getParent());
+        PrivateDirectory.require(dir);
+        Path target = dir.resolve(hash(key) + "-" + fileName(resource));
+        if (size >= 0 && Files.isRegularFile(target, LinkOption.NOFOLLOW_LINKS) && Files.size(target) == size
+                && facts.get(ModelSource.identity(target)).isPresent()) {
+            if (!(connection instanceof JarURLConnection)) {
+                connection.getInputStream().close(); // a file: URL opened the file to tell its length
             }
-        } catch (IOException | RuntimeException e) {
-            // best effort: a leftover costs disk, never correctness
+            return Optional.of(target);
         }
-    }
-
-    /** This process's user, as the owner of a file it creates. */
-    private static UserPrincipal me(Path tmp) throws IOException {
-        Path probe = Files.createTempFile(tmp, "ember-owner-", ".probe");
+        Path partial = Files.createTempFile(dir, "model-", ".partial",
+                PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
         try {
-            return Files.getOwner(probe);
+            ModelFacts read;
+            try (InputStream in = connection.getInputStream(); OutputStream out = Files.newOutputStream(partial)) {
+                read = ModelFacts.read(in, out);
+            }
+            // under its final name a copy is whole: moved into place only once written
+            FactsCache.move(partial, target);
+            facts.put(ModelSource.identity(target), read);
         } finally {
-            Files.deleteIfExists(probe);
+            Files.deleteIfExists(partial);
         }
+        return Optional.of(target);
     }
 
-    private static FileAttribute<?>[] ownerOnly(String permissions) {
-        if (!FileSystems.getDefault().supportedFileAttributeViews().contains("posix")) {
-            return new FileAttribute<?>[0];
-        }
-        return new FileAttribute<?>[] {PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString(permissions))};
+    private static String hash(String key) {
+        return HexFormat.of().formatHex(ModelFacts.sha256Digest().digest(key.getBytes(StandardCharsets.UTF_8)), 0, 8);
+    }
+
+    private static String fileName(String resource) {
+        String name = resource.substring(resource.lastIndexOf('/') + 1).replaceAll("[^A-Za-z0-9_.-]", "_");
+        return name.isEmpty() ? "model.onnx" : name;
+    }
+
+    /** The process's cache, created on first use. */
+    static ClasspathModels shared() {
+        return Shared.CACHE;
+    }
+
+    private static final class Shared {
+        static final ClasspathModels CACHE = under(
+                Path.of(System.getProperty("java.io.tmpdir")).resolve("ember-cache-" + PrivateDirectory.uid()));
     }
 }

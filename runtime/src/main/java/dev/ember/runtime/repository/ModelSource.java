@@ -4,22 +4,16 @@ import dev.ember.runtime.api.ModelId;
 import dev.ember.runtime.api.ModelLoadException;
 
 import java.io.IOException;
-import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.attribute.BasicFileAttributes;
-import java.security.DigestInputStream;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Locale;
-import java.util.Map;
 import java.util.Optional;
-import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * Where one model version's file is, {@code classpath:<resource>} (also inside dependency jars) or a file path,
@@ -31,8 +25,6 @@ public record ModelSource(ModelId id, String location, Optional<String> sha256, 
 
     public static final String CLASSPATH = "classpath:";
 
-    // checksums by file identity: a file loaded again (after an idle unload, an eviction) is not hashed again
-    private static final Map<Object, String> DIGESTS = new ConcurrentHashMap<>();
 
     public ModelSource {
         sha256 = sha256.map(s -> s.trim().toLowerCase(Locale.ROOT));
@@ -57,7 +49,7 @@ public record ModelSource(ModelId id, String location, Optional<String> sha256, 
         try {
             if (location.startsWith(CLASSPATH)) {
                 String resource = location.substring(CLASSPATH.length()).replaceFirst("^/", "");
-                path = ClasspathModels.file(resource).orElseThrow(() -> new ModelLoadException(
+                path = ClasspathModels.shared().file(resource).orElseThrow(() -> new ModelLoadException(
                         "model " + id + ": no classpath resource " + resource));
             } else {
                 path = Path.of(location).toRealPath();
@@ -70,7 +62,7 @@ public record ModelSource(ModelId id, String location, Optional<String> sha256, 
             if (!attributes.isRegularFile()) {
                 throw new ModelLoadException("model " + id + ": " + location + " is not a regular file");
             }
-            return new ModelFile(path, attributes.size(), List.of(), identity(path, attributes));
+            return new ModelFile(path, attributes.size(), List.of(), identity(path, attributes), Optional.empty());
         } catch (NoSuchFileException e) {
             throw new ModelLoadException("model " + id + ": no file " + location);
         } catch (IOException e) {
@@ -79,17 +71,15 @@ public record ModelSource(ModelId id, String location, Optional<String> sha256, 
     }
 
     /**
-     * Checks the pin (streaming the file, never holding it in memory) and the external data the model names: each
-     * location must be a relative path that stays inside the model's directory, links followed. Returns the file
-     * with its external data counted in its size.
+     * Checks the pin and the external data the model names: each location must be a relative path that stays inside
+     * the model's directory, links followed. Returns the file with its external data counted in its size and its
+     * {@link ModelFacts}, read from it (streamed, never held in memory) unless known for its identity.
      */
     public ModelFile verify(ModelFile file) throws ModelLoadException {
-        if (sha256.isPresent()) {
-            String actual = digest(file);
-            if (!actual.equals(sha256.get())) {
-                throw new ModelLoadException("model " + id + " at " + location + " has sha256 " + actual
-                        + " but is pinned to " + sha256.get());
-            }
+        ModelFacts facts = facts(file);
+        if (sha256.isPresent() && !facts.sha256().equals(sha256.get())) {
+            throw new ModelLoadException("model " + id + " at " + location + " has sha256 " + facts.sha256()
+                    + " but is pinned to " + sha256.get());
         }
         List<Path> external = externalData(file.path());
         long size = file.sizeBytes();
@@ -101,7 +91,7 @@ public record ModelSource(ModelId id, String location, Optional<String> sha256, 
                         + p.getFileName() + ": " + e.getMessage());
             }
         }
-        return new ModelFile(file.path(), size, external, file.identity());
+        return new ModelFile(file.path(), size, external, file.identity(), Optional.of(facts));
     }
 
     /**
@@ -180,20 +170,26 @@ public record ModelSource(ModelId id, String location, Optional<String> sha256, 
                 + "(absolute, '..' or a link to elsewhere); it is not loaded");
     }
 
-    private String digest(ModelFile file) throws ModelLoadException {
-        String cached = DIGESTS.get(file.identity());
-        if (cached != null) {
-            return cached;
-        }
-        try (InputStream in = new DigestInputStream(Files.newInputStream(file.path()), sha256Digest())) {
-            in.transferTo(java.io.OutputStream.nullOutputStream());
-            String hex = HexFormat.of().formatHex(((DigestInputStream) in).getMessageDigest().digest());
+    private ModelFacts facts(ModelFile file) throws ModelLoadException {
+        FactsCache cache = ClasspathModels.shared().facts();
+        try {
+            Optional<ModelFacts> known = cache.get(file.identity());
+            if (known.isPresent()) {
+                return known.get();
+            }
+            ModelFacts read = cache.of(file.path(), file.identity());
+            // kept only for the file that was read: one that changed meanwhile is read again next time
             confirm(file);
-            DIGESTS.put(file.identity(), hex);
-            return hex;
+            cache.put(file.identity(), read);
+            return read;
         } catch (IOException e) {
             throw new ModelLoadException("model " + id + ": cannot read " + location + ": " + e.getMessage());
         }
+    }
+
+    /** The file's identity as {@link ModelFile#identity()} defines it. */
+    static Object identity(Path path) throws IOException {
+        return identity(path, Files.readAttributes(path, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS));
     }
 
     private static Object identity(Path path, BasicFileAttributes attributes) {
@@ -208,15 +204,7 @@ public record ModelSource(ModelId id, String location, Optional<String> sha256, 
                 String.valueOf(attributes.fileKey()));
     }
 
-    private static MessageDigest sha256Digest() {
-        try {
-            return MessageDigest.getInstance("SHA-256");
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
-        }
-    }
-
     static String sha256(byte[] bytes) {
-        return HexFormat.of().formatHex(sha256Digest().digest(bytes));
+        return HexFormat.of().formatHex(ModelFacts.sha256Digest().digest(bytes));
     }
 }

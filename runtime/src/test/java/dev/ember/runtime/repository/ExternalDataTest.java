@@ -144,24 +144,6 @@ class ExternalDataTest {
     }
 
     @Test
-    void copiesLeftByADeadProcessAreDeletedAndALiveOnesKept() throws Exception {
-        long dead = 4_000_000;
-        while (ProcessHandle.of(dead).isPresent()) {
-            dead++;
-        }
-        Path left = Files.createDirectories(dir.resolve(ClasspathModels.PREFIX + dead + "-123"));
-        Files.write(left.resolve("model-1.onnx"), FixtureModels.add());
-        Path live = Files.createDirectories(dir.resolve(ClasspathModels.PREFIX + ProcessHandle.current().pid() + "-9"));
-        Files.write(live.resolve("model-2.onnx"), FixtureModels.add());
-        Path other = Files.createDirectories(dir.resolve("ember-models-notapid"));
-
-        ClasspathModels.sweepLeftovers(dir);
-        assertThat(left).doesNotExist();
-        assertThat(live.resolve("model-2.onnx")).exists();
-        assertThat(other).exists();
-    }
-
-    @Test
     void aSessionFromTheRepositoryReadsTheFileNotTheHeapCopy() throws Exception {
         Path root = dir.resolve("repo");
         Files.createDirectories(root.resolve("ext/1"));
