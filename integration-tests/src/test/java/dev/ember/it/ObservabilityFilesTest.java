@@ -80,6 +80,11 @@ class ObservabilityFilesTest {
         return names;
     }
 
+    /** A dashboard expression as Grafana runs it by default: every function and version, a 5m rate window. */
+    static String asSelectedByDefault(String expr) {
+        return expr.replace("$__rate_interval", "5m").replaceAll("\\$\\{?[a-zA-Z_]+}?", ".*");
+    }
+
     /** Every target of every panel (rows included), by "panel title / refId". */
     static Map<String, String> dashboardExpressions() throws IOException {
         Map<String, String> exprs = new LinkedHashMap<>();
@@ -205,16 +210,82 @@ class ObservabilityFilesTest {
         Promtool.checkRules(RULES);
     }
 
+    /**
+     * promtool's rule unit tests on synthetic series: version 1 serves without a single error series, version 2
+     * fails 10% of its invocations, has an open circuit and one failed load. The dashboard's error ratio reads 0 for
+     * version 1 (not nothing), and exactly the alerts for version 2 fire.
+     */
+    @Test
+    void promtoolRuleTestsFireTheAlertsAndReadZeroErrorsAsZero(@TempDir Path dir) throws IOException {
+        Promtool.assumePresent();
+        String errorRatio = asSelectedByDefault(dashboardExpressions().get("Error ratio / A"));
+        String tests = """
+                rule_files:
+                  - %s
+                evaluation_interval: 1m
+                tests:
+                  - interval: 1m
+                    input_series:
+                      - series: 'ember_invocations_total{service="embed",function="embed",version="1",outcome="success"}'
+                        values: '0+60x30'
+                      - series: 'ember_invocations_total{service="embed",function="embed",version="2",outcome="success"}'
+                        values: '0+54x30'
+                      - series: 'ember_invocations_total{service="embed",function="embed",version="2",outcome="server_error"}'
+                        values: '0+6x30'
+                      - series: 'ember_circuit_state{service="embed",function="embed",version="1"}'
+                        values: '0x30'
+                      - series: 'ember_circuit_state{service="embed",function="embed",version="2"}'
+                        values: '0 0 0 2x27'
+                      - series: 'ember_model_loads_total{service="embed",function="embed",version="2",outcome="failure"}'
+                        values: '0 0 0 1x27'
+                    promql_expr_test:
+                      - expr: '%s'
+                        eval_time: 20m
+                        exp_samples:
+                          - labels: '{function="embed",version="1"}'
+                            value: 0
+                          - labels: '{function="embed",version="2"}'
+                            value: 0.1
+                    alert_rule_test:
+                      - eval_time: 20m
+                        alertname: EmberHighErrorRatio
+                        exp_alerts:
+                          - exp_labels: {severity: critical, service: embed, function: embed, version: "2"}
+                            exp_annotations:
+                              summary: 'Ember embed version 2: 10%% of invocations fail'
+                              description: 'More than 5%% of the invocations of embed v2 (embed) ended in server_error or timeout for 10 minutes.'
+                      - eval_time: 20m
+                        alertname: EmberCircuitOpen
+                        exp_alerts:
+                          - exp_labels: {severity: critical, service: embed, function: embed, version: "2"}
+                            exp_annotations:
+                              summary: 'Ember embed version 2: circuit open'
+                              description: 'The circuit breaker of embed v2 (embed) is open: its requests get 503 with Retry-After.'
+                      - eval_time: 10m
+                        alertname: EmberModelLoadFailed
+                        exp_alerts:
+                          - exp_labels: {severity: critical, service: embed, function: embed, version: "2"}
+                            exp_annotations:
+                              summary: 'Ember embed version 2: model load failed'
+                              description: 'Loading embed v2 failed in the last 15 minutes (unreadable file, sha256 mismatch, session creation); GET /v2/repository/index names the reason.'
+                      - eval_time: 20m
+                        alertname: EmberHighLatencyP99
+                        exp_alerts: []
+                """.formatted(RULES.toAbsolutePath().normalize(), errorRatio);
+        Path file = dir.resolve("ember-rules-test.yaml");
+        Files.writeString(file, tests);
+        Promtool.testRules(file);
+    }
+
     @Test
     void promtoolAcceptsEveryDashboardExpression(@TempDir Path dir) throws IOException {
         Promtool.assumePresent();
-        // Grafana's variables become what they select by default: every function and version, a 5m window
         ArrayNode rules = YAML.createArrayNode();
         int i = 0;
         for (String expr : dashboardExpressions().values()) {
             ObjectNode rule = rules.addObject();
             rule.put("record", "ember:dashboard:expr_" + i++);
-            rule.put("expr", expr.replace("$__rate_interval", "5m").replaceAll("\\$\\{?[a-zA-Z_]+}?", ".*"));
+            rule.put("expr", asSelectedByDefault(expr));
         }
         ObjectNode file = YAML.createObjectNode();
         file.putArray("groups").addObject().put("name", "dashboard").set("rules", rules);

@@ -37,6 +37,12 @@ final class Promtool {
         assertThat(r.status).as("promtool check rules %s:%n%s", file, r.output).isZero();
     }
 
+    /** {@code promtool test rules <file>}: rule unit tests on synthetic series, asserting that they pass. */
+    static void testRules(Path file) throws IOException {
+        Result r = run(null, "test", "rules", file.toString());
+        assertThat(r.status).as("promtool test rules %s:%n%s", file, r.output).isZero();
+    }
+
     /**
      * {@code promtool check metrics} on an exposition: asserts that it parses (status 0, or 3 for lint findings only)
      * and returns the lint findings, one {@code <series> <problem>} per line.
