@@ -13,7 +13,6 @@ import org.jboss.resteasy.reactive.server.ServerExceptionMapper;
 
 import java.util.Locale;
 import java.util.Map;
-import java.util.UUID;
 import java.util.concurrent.CompletionException;
 
 /**
@@ -63,7 +62,7 @@ public class ErrorMapper {
             return framework(w);
         }
         Failure kind = Failure.of(t);
-        String requestId = UUID.randomUUID().toString();
+        String requestId = RequestIdFilter.current();
         // if, not a switch on the enum: a switch compiles to a synthetic class that Quarkus's class loaders cannot share
         String message = t.getMessage() != null ? t.getMessage() : kind.name().toLowerCase(Locale.ROOT);
         if (kind == Failure.MALFORMED_JSON) {

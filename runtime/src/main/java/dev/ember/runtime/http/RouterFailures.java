@@ -5,7 +5,6 @@ import io.vertx.ext.web.RoutingContext;
 import jakarta.enterprise.event.Observes;
 import org.jboss.logging.Logger;
 
-import java.util.UUID;
 
 /**
  * A request that fails in the router, outside JAX-RS (a version the router refuses, such as HTTP/0.9, or a fault in a
@@ -24,7 +23,7 @@ public class RouterFailures {
             return;
         }
         int status = rc.statusCode() >= 400 && rc.statusCode() < 600 ? rc.statusCode() : 500;
-        String requestId = UUID.randomUUID().toString();
+        String requestId = RequestIdFilter.current();
         String message;
         if (status >= 500) {
             LOG.errorf(rc.failure(), "request %s: internal error in the router", requestId);
