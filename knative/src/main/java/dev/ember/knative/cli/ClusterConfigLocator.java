@@ -33,8 +33,16 @@ final class ClusterConfigLocator {
     static ClusterConfigLocator ofThisProcess() {
         Map<String, String> properties = new java.util.HashMap<>();
         System.getProperties().forEach((k, v) -> properties.put(k.toString(), v.toString()));
-        return new ClusterConfigLocator(System.getenv(), properties, Path.of(System.getProperty("user.home")),
+        return new ClusterConfigLocator(System.getenv(), properties, home(System.getenv("HOME")),
                 Path.of(SERVICE_ACCOUNT_TOKEN));
+    }
+
+    /** fabric8's home directory: $HOME when it is a directory, else the JVM's user.home. */
+    static Path home(String homeEnv) {
+        if (homeEnv != null && !homeEnv.isBlank() && Files.isDirectory(Path.of(homeEnv))) {
+            return Path.of(homeEnv);
+        }
+        return Path.of(System.getProperty("user.home"));
     }
 
     /** Where the configuration comes from (for messages), or empty when there is none. */

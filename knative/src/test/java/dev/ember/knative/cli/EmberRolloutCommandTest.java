@@ -190,6 +190,10 @@ class EmberRolloutCommandTest {
                 .hasValue("kubeconfig " + kubeconfig);
         assertThat(new ClusterConfigLocator(Map.of("KUBECONFIG", home.resolve("a") + File.pathSeparator + kubeconfig),
                 Map.of(), home, home.resolve("none")).find()).hasValue("kubeconfig " + kubeconfig + " (KUBECONFIG)");
+        // as fabric8: $HOME when it is a directory, else user.home
+        assertThat(ClusterConfigLocator.home(home.toString())).isEqualTo(home);
+        assertThat(ClusterConfigLocator.home(home.resolve("none").toString()))
+                .isEqualTo(Path.of(System.getProperty("user.home")));
     }
 
     // ------------------------------------------------------------------------------------------------ helpers
