@@ -61,6 +61,10 @@ public final class EmberRolloutCommand {
                         + (root != e && root.getMessage() != null ? " (" + root.getMessage() + ")" : ""));
                 return ExitCodes.ERROR;
             }
+            if (e instanceof NoClusterConfigurationException) {
+                err.println("error: " + e.getMessage());
+                return ExitCodes.ERROR;
+            }
             if (e instanceof IllegalArgumentException) {
                 err.println("error: " + e.getMessage());
                 return ExitCodes.USAGE;

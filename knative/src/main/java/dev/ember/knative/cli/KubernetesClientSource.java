@@ -12,6 +12,16 @@ public interface KubernetesClientSource {
     KubernetesClient open(String context);
 
     static KubernetesClientSource fromKubeconfig() {
-        return context -> new KubernetesClientBuilder().withConfig(Config.autoConfigure(context)).build();
+        return fromKubeconfig(ClusterConfigLocator.ofThisProcess());
+    }
+
+    /** As kubectl finds its cluster; with no configuration anywhere, fails at once instead of trying a default. */
+    static KubernetesClientSource fromKubeconfig(ClusterConfigLocator locator) {
+        return context -> {
+            if (locator.find().isEmpty()) {
+                throw new NoClusterConfigurationException(locator.notFound());
+            }
+            return new KubernetesClientBuilder().withConfig(Config.autoConfigure(context)).build();
+        };
     }
 }

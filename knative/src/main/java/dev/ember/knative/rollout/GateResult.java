@@ -1,7 +1,17 @@
 package dev.ember.knative.rollout;
 
-/** The judgement of one analysis of a step, with the numbers behind it in words. */
-public record GateResult(Verdict verdict, String summary) {
+/**
+ * The judgement of one analysis of a step, with the numbers behind it in words.
+ *
+ * @param summary what decided the verdict, with the numbers of candidate and baseline
+ * @param gates   the candidate's live numbers against the limits they are judged by (printed while a step is held)
+ */
+public record GateResult(Verdict verdict, String summary, String gates) {
+
+    /** A result with no numbers to hold against the gates (metrics unavailable). */
+    public GateResult(Verdict verdict, String summary) {
+        this(verdict, summary, summary);
+    }
 
     public enum Verdict {
         /** The candidate met every threshold with enough requests to tell. */

@@ -239,6 +239,9 @@ public final class RolloutDriver {
                     if (early.failed()) {
                         return early;
                     }
+                    listener.progress(name, "step " + st.step() + "/" + plan.stepCount() + " (" + st.candidatePercent()
+                            + "% to " + st.candidate() + ") held, " + timeLeft(Duration.between(now, deadline))
+                            + " of " + DurationText.format(plan.hold()) + " left: " + early.gates());
                     continue;
                 }
             }
@@ -416,6 +419,14 @@ public final class RolloutDriver {
 
     private static Map<String, String> labels(ObjectMeta meta) {
         return meta.getLabels() == null ? Map.of() : meta.getLabels();
+    }
+
+    /** A countdown: tenths of a second below 10s ({@code 1.7s}), whole seconds (rounded up) from there. */
+    static String timeLeft(Duration d) {
+        if (d.compareTo(Duration.ofSeconds(10)) < 0) {
+            return String.format(java.util.Locale.ROOT, "%.1fs", d.toMillis() / 1000.0);
+        }
+        return DurationText.format(Duration.ofSeconds((d.toMillis() + 999) / 1000));
     }
 
     private Instant now() {

@@ -34,10 +34,11 @@ public final class StepAnalysis {
         Optional<RevisionSample> stable = baseline.filter(b -> b.requests() >= thresholds.minRequests());
         String numbers = describe("candidate", candidate) + "; "
                 + stable.map(b -> describe(baselineLabel, b)).orElse("stable: no baseline (absolute limits only)");
+        String gates = gates(candidate, stable, baselineLabel);
         if (candidate.requests() < thresholds.minRequests()) {
             return new GateResult(GateResult.Verdict.INCONCLUSIVE, String.format(Locale.ROOT,
                     "candidate served %.0f requests, fewer than the %d needed to judge it; %s",
-                    candidate.requests(), thresholds.minRequests(), numbers));
+                    candidate.requests(), thresholds.minRequests(), numbers), gates);
         }
         List<String> failures = new ArrayList<>();
         double errorRate = candidate.errorRate();
@@ -54,11 +55,11 @@ public final class StepAnalysis {
         OptionalDouble p99 = candidate.p99Seconds();
         if (p99.isEmpty()) {
             if (!failures.isEmpty()) {
-                return new GateResult(GateResult.Verdict.FAIL, String.join("; ", failures) + " (" + numbers + ")");
+                return new GateResult(GateResult.Verdict.FAIL, String.join("; ", failures) + " (" + numbers + ")", gates);
             }
             return new GateResult(GateResult.Verdict.INCONCLUSIVE,
                     "candidate has requests but no latency histogram (ember_invocation_duration_seconds_bucket); "
-                            + numbers);
+                            + numbers, gates);
         }
         double candidateP99 = p99.getAsDouble();
         thresholds.maxP99().ifPresent(max -> {
@@ -75,9 +76,47 @@ public final class StepAnalysis {
                     }
                 });
         if (!failures.isEmpty()) {
-            return new GateResult(GateResult.Verdict.FAIL, String.join("; ", failures) + " (" + numbers + ")");
+            return new GateResult(GateResult.Verdict.FAIL, String.join("; ", failures) + " (" + numbers + ")", gates);
         }
-        return new GateResult(GateResult.Verdict.PASS, numbers);
+        return new GateResult(GateResult.Verdict.PASS, numbers, gates);
+    }
+
+    /**
+     * The candidate's numbers against the limit each is judged by, the tighter of the absolute and the relative one:
+     * {@code errors 0.1% (limit 0.6% = stable's 0.1% + 0.5%), p99 40ms (limit 60ms = 1.5x stable's 40ms), 480
+     * requests (judged from 50)}.
+     */
+    String gates(RevisionSample candidate, Optional<RevisionSample> stable, String baselineLabel) {
+        double errorLimit = thresholds.maxErrorRate();
+        String errorWhy = "ceiling";
+        if (stable.isPresent() && stable.get().errorRate() + thresholds.maxErrorRateIncrease() < errorLimit) {
+            errorLimit = stable.get().errorRate() + thresholds.maxErrorRateIncrease();
+            errorWhy = baselineLabel + "'s " + percent(stable.get().errorRate()) + " + "
+                    + percent(thresholds.maxErrorRateIncrease());
+        }
+        String errors = "errors " + (candidate.requests() > 0 ? percent(candidate.errorRate()) : "n/a")
+                + " (limit " + percent(errorLimit) + " = " + errorWhy + ")";
+
+        OptionalDouble stableP99 = stable.map(RevisionSample::p99Seconds).orElse(OptionalDouble.empty());
+        double p99Limit = Double.POSITIVE_INFINITY;
+        String p99Why = null;
+        if (stableP99.isPresent()) {
+            double s = stableP99.getAsDouble();
+            double tolerance = thresholds.p99Tolerance().toNanos() / 1e9;
+            // fails only above both the ratio and the tolerance
+            p99Limit = Math.max(s * thresholds.maxP99Ratio(), s + tolerance);
+            p99Why = s * thresholds.maxP99Ratio() >= s + tolerance
+                    ? trim(thresholds.maxP99Ratio()) + "x " + baselineLabel + "'s " + millis(s)
+                    : baselineLabel + "'s " + millis(s) + " + " + millis(tolerance);
+        }
+        if (thresholds.maxP99().isPresent() && thresholds.maxP99().get().toNanos() / 1e9 < p99Limit) {
+            p99Limit = thresholds.maxP99().get().toNanos() / 1e9;
+            p99Why = "ceiling";
+        }
+        String p99 = "p99 " + (candidate.p99Seconds().isPresent() ? millis(candidate.p99Seconds().getAsDouble()) : "n/a")
+                + (p99Why == null ? " (no limit without a baseline)" : " (limit " + millis(p99Limit) + " = " + p99Why + ")");
+        return String.format(Locale.ROOT, "%s, %s, %.0f requests (judged from %d)", errors, p99,
+                candidate.requests(), thresholds.minRequests());
     }
 
     static String describe(String label, RevisionSample s) {

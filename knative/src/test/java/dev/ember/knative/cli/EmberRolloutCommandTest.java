@@ -13,8 +13,10 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
 import picocli.CommandLine;
 
+import java.io.File;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.StringWriter;
@@ -23,6 +25,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Locale;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -136,6 +139,63 @@ class EmberRolloutCommandTest {
         assertThat(help.out()).contains("--max-error-rate=<maxErrorRate>").contains("default: 5,25,50,100");
     }
 
+    @Test
+    void aHeldStepShowsItsTimeLeftAndTheLiveNumbersAgainstTheGates() throws IOException {
+        // a 2s hold checked every 250ms: the checks before the hold ends each print a line
+        Run rollout = run("rollout", "embed", "--image", "ember/ember-jvm:0.2.0", "--candidate-name", "embed-v2",
+                "--steps", "50,100", "--step-hold", "2s", "--check-interval", "250ms", "--poll-interval", "50ms",
+                "--prometheus-url", prometheus.uri().toString());
+
+        assertThat(rollout.exit()).as(rollout.all()).isZero();
+        assertThat(rollout.out()).containsPattern("\\d\\d:\\d\\d:\\d\\d embed: step 1/2 \\(50% to embed-v2\\) held,"
+                + " [01]\\.\\ds of 2s left: errors [0-9.]+% \\(limit [0-9.]+% = (ceiling|stable[a-z ]*'s [0-9.]+% \\+ 0.5%)\\),"
+                + " p99 [0-9.]+ms \\(limit [0-9.]+ms = [^)]+\\), \\d+ requests \\(judged from 50\\)")
+                .contains("step 2/2 (100% to embed-v2) held, ");
+        save("held-step.txt", rollout);
+    }
+
+    @Test
+    void withoutAnyClusterConfigurationStatusSaysSoAtOnce(@TempDir Path home) {
+        ClusterConfigLocator nowhere = new ClusterConfigLocator(Map.of(), Map.of(), home,
+                home.resolve("serviceaccount/token"));
+        assertThat(nowhere.find()).isEmpty();
+
+        // the source refuses before building a client, so nothing tries kubernetes.default.svc
+        Run status = run(KubernetesClientSource.fromKubeconfig(nowhere), "status", "embed");
+        assertThat(status.exit()).isEqualTo(4);
+        assertThat(status.err()).startsWith("error: no cluster configuration found: no KUBECONFIG and no "
+                        + home.resolve(".kube/config"))
+                .contains("not in a pod (no KUBERNETES_SERVICE_HOST, no service account token at")
+                .contains("Point KUBECONFIG at a kubeconfig file");
+
+        ClusterConfigLocator missingFile = new ClusterConfigLocator(Map.of("KUBECONFIG", home.resolve("gone").toString()),
+                Map.of(), home, home.resolve("serviceaccount/token"));
+        Run rollout = run(KubernetesClientSource.fromKubeconfig(missingFile), "rollout", "embed");
+        assertThat(rollout.exit()).isEqualTo(4);
+        assertThat(rollout.err()).contains("KUBECONFIG=" + home.resolve("gone") + " names no existing file");
+    }
+
+    @Test
+    void aKubeconfigOrAPodIsAClusterConfiguration(@TempDir Path home) throws IOException {
+        Path token = home.resolve("serviceaccount/token");
+        assertThat(new ClusterConfigLocator(Map.of("KUBERNETES_SERVICE_HOST", "10.0.0.1"), Map.of(), home, token).find())
+                .hasValueSatisfying(s -> assertThat(s).contains("KUBERNETES_SERVICE_HOST"));
+        Files.createDirectories(token.getParent());
+        Files.writeString(token, "t");
+        assertThat(new ClusterConfigLocator(Map.of(), Map.of(), home, token).find())
+                .hasValueSatisfying(s -> assertThat(s).contains("service account token"));
+        Path kubeconfig = Files.createDirectories(home.resolve(".kube")).resolve("config");
+        Files.writeString(kubeconfig, "apiVersion: v1\nkind: Config\n");
+        assertThat(new ClusterConfigLocator(Map.of(), Map.of(), home, home.resolve("none")).find())
+                .hasValue("kubeconfig " + kubeconfig);
+        assertThat(new ClusterConfigLocator(Map.of("KUBECONFIG", home.resolve("a") + File.pathSeparator + kubeconfig),
+                Map.of(), home, home.resolve("none")).find()).hasValue("kubeconfig " + kubeconfig + " (KUBECONFIG)");
+        // as fabric8: $HOME when it is a directory, else user.home
+        assertThat(ClusterConfigLocator.home(home.toString())).isEqualTo(home);
+        assertThat(ClusterConfigLocator.home(home.resolve("none").toString()))
+                .isEqualTo(Path.of(System.getProperty("user.home")));
+    }
+
     // ------------------------------------------------------------------------------------------------ helpers
 
     record Run(int exit, String out, String err) {
@@ -145,9 +205,13 @@ class EmberRolloutCommandTest {
     }
 
     private Run run(String... args) {
+        return run(context -> cluster.kubernetesClient(), args);
+    }
+
+    private static Run run(KubernetesClientSource clients, String... args) {
         StringWriter out = new StringWriter();
         StringWriter err = new StringWriter();
-        CommandLine cl = EmberRolloutCommand.commandLine(context -> cluster.kubernetesClient(), Pacer.system());
+        CommandLine cl = EmberRolloutCommand.commandLine(clients, Pacer.system());
         cl.setOut(new PrintWriter(out, true));
         cl.setErr(new PrintWriter(err, true));
         int exit = cl.execute(args);

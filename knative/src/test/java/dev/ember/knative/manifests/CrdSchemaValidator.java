@@ -106,12 +106,44 @@ public final class CrdSchemaValidator {
                     + object.path("kind").asText() + " in " + referenceDir());
         }
         List<String> problems = new ArrayList<>();
+        object = pruneNulls(crd.openApiSchema(), object.deepCopy());
         for (Error error : crd.jsonSchema().validate(object)) {
             problems.add(fieldPath(error.getInstanceLocation()) + ": " + error.getMessage());
         }
         checkMetadata(object, crd, problems);
         checkListKeys(crd.openApiSchema(), object, "$", problems);
         return problems;
+    }
+
+    /**
+     * What the API server does before it validates a custom resource: a null value of a field whose schema is not
+     * {@code nullable: true} is pruned (quarkus-kubernetes writes {@code port: null} into Knative probes).
+     */
+    static JsonNode pruneNulls(JsonNode schema, JsonNode value) {
+        if (value instanceof com.fasterxml.jackson.databind.node.ObjectNode object) {
+            List<String> nulls = new ArrayList<>();
+            object.fields().forEachRemaining(e -> {
+                JsonNode child = childSchema(schema, e.getKey());
+                if (e.getValue().isNull() && !child.path("nullable").asBoolean(false)) {
+                    nulls.add(e.getKey());
+                } else {
+                    pruneNulls(child, e.getValue());
+                }
+            });
+            object.remove(nulls);
+        } else if (value != null && value.isArray()) {
+            value.forEach(item -> pruneNulls(schema == null ? null : schema.path("items"), item));
+        }
+        return value;
+    }
+
+    private static JsonNode childSchema(JsonNode schema, String field) {
+        if (schema == null) {
+            return com.fasterxml.jackson.databind.node.MissingNode.getInstance();
+        }
+        JsonNode child = schema.path("properties").path(field);
+        return child.isMissingNode() && schema.path("additionalProperties").isObject()
+                ? schema.path("additionalProperties") : child;
     }
 
     /** {@code $.spec.traffic[0].percent}: the spelling kubectl's errors and the policies use. */

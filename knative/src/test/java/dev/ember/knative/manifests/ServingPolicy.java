@@ -76,7 +76,7 @@ final class ServingPolicy {
         return p;
     }
 
-    private static void checkRestricted(JsonNode c, String at, List<String> p) {
+    static void checkRestricted(JsonNode c, String at, List<String> p) {
         JsonNode sc = c.path("securityContext");
         String s = at + ".securityContext";
         if (!sc.path("runAsNonRoot").asBoolean(false)) {
@@ -134,7 +134,7 @@ final class ServingPolicy {
         }
     }
 
-    private static void checkProbe(JsonNode probe, String at, String path, List<String> p) {
+    static void checkProbe(JsonNode probe, String at, String path, List<String> p) {
         if (probe.isMissingNode()) {
             p.add(at + ": missing (must be an httpGet on " + path + ")");
             return;
@@ -144,7 +144,8 @@ final class ServingPolicy {
             p.add(at + ".httpGet.path: must be " + path + ", was " + (actual.isEmpty() ? "unset" : actual));
         }
         JsonNode port = probe.path("httpGet").path("port");
-        if (!port.isMissingNode() && port.asInt(-1) != PORT) {
+        // null is unset, as the API server decodes it (quarkus-kubernetes writes `port: null` for Knative)
+        if (!port.isMissingNode() && !port.isNull() && port.asInt(-1) != PORT) {
             p.add(at + ".httpGet.port: must be " + PORT + " (or unset), was " + port.asText());
         }
     }
@@ -157,7 +158,7 @@ final class ServingPolicy {
     }
 
     /** The filesystem contract: /tmp is the one writable place, an emptyDir of 256Mi. */
-    private static void checkTmp(JsonNode c, JsonNode pod, String at, List<String> p) {
+    static void checkTmp(JsonNode c, JsonNode pod, String at, List<String> p) {
         String tmpVolume = null;
         JsonNode mounts = c.path("volumeMounts");
         for (int i = 0; i < mounts.size(); i++) {

@@ -83,6 +83,26 @@ class StepAnalysisTest {
         assertThat(r.summary()).startsWith("p99 +Inf is more than 1.5x");
     }
 
+    @Test
+    void theGatesLineHoldsTheLiveNumbersAgainstTheTighterLimit() {
+        // stable's 0.1% + 0.5 points is tighter than the 1% ceiling; 1.5x stable's 40ms is above its +10ms tolerance
+        assertThat(analysis.evaluate(sample("c", 1000, 2, 0.042), stable(10_000, 10, 0.040), "stable").gates())
+                .isEqualTo("errors 0.2% (limit 0.6% = stable's 0.1% + 0.5%), p99 42ms (limit 60ms = 1.5x stable's 40ms),"
+                        + " 1000 requests (judged from 50)");
+        // a fast stable: the tolerance decides; a high one: the ceiling does
+        assertThat(analysis.evaluate(sample("c", 1000, 0, 0.003), stable(10_000, 90, 0.002), "stable before this step")
+                .gates()).isEqualTo("errors 0% (limit 1% = ceiling), p99 3ms (limit 12ms = stable before this step's 2ms"
+                + " + 10ms), 1000 requests (judged from 50)");
+        StepAnalysis ceiling = new StepAnalysis(new AnalysisThresholds(0.01, 0.005, Optional.of(Duration.ofMillis(50)),
+                1.5, Duration.ofMillis(10), 50, 3));
+        assertThat(ceiling.evaluate(sample("c", 1000, 0, 0.045), stable(10_000, 0, 0.040), "stable").gates())
+                .contains("p99 45ms (limit 50ms = ceiling)");
+        // without a baseline there is no relative p99 limit; with no requests, no numbers yet
+        assertThat(analysis.evaluate(RevisionSample.none("c"), Optional.empty(), "stable").gates())
+                .isEqualTo("errors n/a (limit 1% = ceiling), p99 n/a (no limit without a baseline),"
+                        + " 0 requests (judged from 50)");
+    }
+
     private static RevisionSample sample(String revision, double requests, double errors, double p99) {
         return new RevisionSample(revision, requests, errors, OptionalDouble.of(p99));
     }
