@@ -161,7 +161,7 @@ public class WarmPool implements VersionHealth {
         return lease(id, tracing.current());
     }
 
-    /** As {@link #lease(ModelId)}; a load it starts is traced as an {@code ember.load} span, a child of {@code parent}. */
+    /** As {@link #lease(ModelId)}; a load it starts is an {@code ember.load} span, a child of {@code parent}. */
     public ModelLease lease(ModelId id, Tracing.Parent parent) {
         ModelSource source = catalog.find(id).orElseThrow(() -> new NotFoundException("unknown model version " + id));
         Slot slot = slots.computeIfAbsent(id, this::slot);

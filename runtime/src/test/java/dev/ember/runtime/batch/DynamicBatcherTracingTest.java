@@ -48,8 +48,8 @@ class DynamicBatcherTracingTest {
 
     @Test
     void eachRequestOfABatchHasItsQueueAndRunSpansInItsOwnTrace() throws Exception {
-        SessionFactory sessions = TestBeans.create(SessionFactory.class, TestConfig.ember(Map.of("ember.device", "cpu")),
-                registry);
+        SessionFactory sessions = TestBeans.create(SessionFactory.class,
+                TestConfig.ember(Map.of("ember.device", "cpu")), registry);
         model = sessions.create(new ModelId("linear", 1), FixtureModels.linear());
         Tracing tracing = Tracing.of(sdk);
         DynamicBatcherTest.GatedExecutor gate = new DynamicBatcherTest.GatedExecutor();
