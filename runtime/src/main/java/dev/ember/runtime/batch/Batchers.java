@@ -4,6 +4,7 @@ import dev.ember.runtime.api.ModelId;
 import dev.ember.runtime.config.EmberConfig;
 import dev.ember.runtime.onnx.NativeThreads;
 import dev.ember.runtime.onnx.ThreadBudget;
+import dev.ember.runtime.tracing.Tracing;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.quarkus.runtime.StartupEvent;
 import jakarta.annotation.PreDestroy;
@@ -27,24 +28,31 @@ public class Batchers {
 
     private final EmberConfig config;
     private final MeterRegistry registry;
+    private final Tracing tracing;
     private final Map<ModelId, DynamicBatcher> batchers = new ConcurrentHashMap<>();
     // threads are bounded by the sum of every version's concurrency; never the event loop
     private final ExecutorService workers;
 
     @Inject
-    Batchers(EmberConfig config, MeterRegistry registry) {
-        this(config, registry, Executors.newCachedThreadPool(NativeThreads.named("ember-inference-")));
+    Batchers(EmberConfig config, MeterRegistry registry, Tracing tracing) {
+        this(config, registry, Executors.newCachedThreadPool(NativeThreads.named("ember-inference-")), tracing);
     }
 
     /** With the given inference threads: tests hold them to fill a queue deterministically. */
     Batchers(EmberConfig config, MeterRegistry registry, ExecutorService workers) {
+        this(config, registry, workers, Tracing.OFF);
+    }
+
+    private Batchers(EmberConfig config, MeterRegistry registry, ExecutorService workers, Tracing tracing) {
         this.config = config;
         this.registry = registry;
         this.workers = workers;
+        this.tracing = tracing;
     }
 
     public DynamicBatcher of(ModelId id) {
-        return batchers.computeIfAbsent(id, k -> new DynamicBatcher(k, settings(k.model()), workers, registry));
+        return batchers.computeIfAbsent(id, k -> new DynamicBatcher(k, settings(k.model()), workers, registry,
+                tracing));
     }
 
     /** The version's batcher once a request has reached it; none before, so reading creates no meters. */

@@ -9,6 +9,7 @@ import dev.ember.runtime.api.Tensor;
 import dev.ember.runtime.api.UnavailableException;
 import dev.ember.runtime.metrics.EmberMeter;
 import dev.ember.runtime.onnx.LoadedModel;
+import dev.ember.runtime.tracing.Tracing;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.DistributionSummary;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -66,10 +67,11 @@ public final class DynamicBatcher {
     // the most queued requests one batch is chosen from, so that a long queue never holds the lock long
     private final int window;
     private final RunStatistics runs = new RunStatistics();
+    private final Tracing tracing;
 
     /** A request waiting for a model run; {@code length} is its sequence length (see {@link Collation#length}). */
     private record Pending(LoadedModel model, ModelCall<?> call, Map<String, Number> pads, long rows, long length,
-            long enqueued, long deadline, CompletableFuture<Map<String, Tensor>> result) {
+            long enqueued, long deadline, CompletableFuture<Map<String, Tensor>> result, Tracing.Parent parent) {
 
         /** The length a batch pads this request to at least: 1 for requests without a padded input. */
         long cells() {
@@ -86,7 +88,12 @@ public final class DynamicBatcher {
     }
 
     DynamicBatcher(ModelId id, BatchSettings settings, Executor workers, MeterRegistry registry) {
+        this(id, settings, workers, registry, Tracing.OFF);
+    }
+
+    DynamicBatcher(ModelId id, BatchSettings settings, Executor workers, MeterRegistry registry, Tracing tracing) {
         this.id = id;
+        this.tracing = tracing;
         this.settings = settings;
         this.workers = workers;
         String version = String.valueOf(id.version());
@@ -123,6 +130,15 @@ public final class DynamicBatcher {
      */
     public CompletableFuture<Map<String, Tensor>> submit(LoadedModel model, ModelCall<?> call,
             Map<String, Number> pads, long deadlineNanos) {
+        return submit(model, call, pads, deadlineNanos, tracing.current());
+    }
+
+    /**
+     * As {@link #submit(LoadedModel, ModelCall, Map, long)}, its {@code ember.queue} and {@code ember.run} spans
+     * children of {@code parent}: the caller's trace context, captured on its request thread.
+     */
+    public CompletableFuture<Map<String, Tensor>> submit(LoadedModel model, ModelCall<?> call,
+            Map<String, Number> pads, long deadlineNanos, Tracing.Parent parent) {
         CompletableFuture<Map<String, Tensor>> result = new CompletableFuture<>();
         lock.lock();
         try {
@@ -133,7 +149,7 @@ public final class DynamicBatcher {
                 return result;
             }
             queue.addLast(new Pending(model, call, pads, call.rows(), Collation.length(call.inputs(), pads),
-                    System.nanoTime(), deadlineNanos, result));
+                    System.nanoTime(), deadlineNanos, result, parent));
             arrived.signalAll();
         } finally {
             lock.unlock();
@@ -226,7 +242,7 @@ public final class DynamicBatcher {
         try {
             Batch batch;
             while ((batch = nextBatch()) != null) {
-                run(batch.requests(), batch.paddingRatio());
+                run(batch.requests(), batch.paddingRatio(), true);
             }
         } finally {
             running.decrementAndGet();
@@ -388,17 +404,47 @@ public final class DynamicBatcher {
         }
         if (System.nanoTime() - p.deadline() >= 0) {
             rejectedTimeout.increment();
-            p.result().completeExceptionally(new QueueTimeoutException(
-                    "the invocation of " + id + " timed out while queued"));
+            QueueTimeoutException timedOut = new QueueTimeoutException(
+                    "the invocation of " + id + " timed out while queued");
+            queueSpan(p).fail(timedOut).end();
+            p.result().completeExceptionally(timedOut);
             return true;
         }
         return false;
     }
 
-    private void run(List<Pending> batch, double paddingRatio) {
+    /** The span of a request's time in the queue, from its arrival to now. */
+    private Tracing.Span queueSpan(Pending p) {
+        return tracing.startedAt("ember.queue", p.parent(), p.enqueued())
+                .attribute("ember.function", id.model()).attribute("ember.version", id.version());
+    }
+
+    /**
+     * One {@code ember.run} span per request of the batch, each in its caller's trace: a batch serves requests of
+     * many traces, and each trace shows the run that served it.
+     */
+    private List<Tracing.Span> runSpans(List<Pending> batch, long rows, boolean fromQueue) {
+        if (!tracing.enabled()) {
+            return List.of();
+        }
+        List<Tracing.Span> spans = new ArrayList<>(batch.size());
+        String device = batch.get(0).model().device();
+        for (Pending p : batch) {
+            if (fromQueue) {
+                queueSpan(p).end();
+            }
+            spans.add(tracing.start("ember.run", p.parent()).attribute("ember.function", id.model())
+                    .attribute("ember.version", id.version()).attribute("ember.batch.rows", rows)
+                    .attribute("ember.batch.requests", batch.size()).attribute("ember.device", device));
+        }
+        return spans;
+    }
+
+    private void run(List<Pending> batch, double paddingRatio, boolean fromQueue) {
         long start = System.nanoTime();
         batch.forEach(p -> queueWait.record(start - p.enqueued(), TimeUnit.NANOSECONDS));
         Pending first = batch.get(0);
+        List<Tracing.Span> spans = runSpans(batch, batch.stream().mapToLong(Pending::rows).sum(), fromQueue);
         try {
             Map<String, Tensor> outputs;
             long[] rows = new long[batch.size()];
@@ -419,6 +465,7 @@ public final class DynamicBatcher {
             batchRows.record(sum(rows));
             batchPadding.record(paddingRatio);
             runs.record(sum(rows), took);
+            spans.forEach(Tracing.Span::end);
             if (batch.size() == 1) {
                 first.result().complete(outputs);
                 return;
@@ -428,9 +475,10 @@ public final class DynamicBatcher {
                 batch.get(i).result().complete(parts.get(i));
             }
         } catch (RuntimeException e) {
+            spans.forEach(span -> span.fail(e).end());
             if (batch.size() > 1) {
                 // one request's bad input must not fail its neighbours: run each alone to isolate it
-                batch.forEach(p -> run(List.of(p), 0));
+                batch.forEach(p -> run(List.of(p), 0, false));
                 return;
             }
             first.result().completeExceptionally(e instanceof EmberException ? e

@@ -22,10 +22,12 @@ import dev.ember.runtime.pool.ModelLease;
 import dev.ember.runtime.pool.WarmPool;
 import dev.ember.runtime.pool.WorkingSet;
 import dev.ember.runtime.repository.ModelCatalog;
+import dev.ember.runtime.tracing.Tracing;
 import dev.ember.runtime.traffic.TrafficRouter;
 import dev.ember.runtime.traffic.VersionSelector;
 import jakarta.annotation.PreDestroy;
 import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Inject;
 import org.jboss.logging.Logger;
 
 import java.util.Map;
@@ -60,6 +62,7 @@ public class DataPlane {
     private final JsonBodies json;
     private final TensorFunction tensors;
     private final InFlightBudget budget;
+    private Tracing tracing = Tracing.OFF;
     /** What a request read but not yet prepared is taken to hold while it waits: the default largest body, 16 MiB. */
     private static final long WAITING_REQUEST = 16L << 20;
     private final ScheduledThreadPoolExecutor deadlines = new ScheduledThreadPoolExecutor(1, r -> {
@@ -83,6 +86,11 @@ public class DataPlane {
         // answered invocations cancel their timer; without this the queue would hold every timer until it fires
         deadlines.setRemoveOnCancelPolicy(true);
         catalog.models().forEach(m -> catalog.versions(m).keySet().forEach(v -> metrics.appeared(new ModelId(m, v))));
+    }
+
+    @Inject
+    void tracing(Tracing tracing) {
+        this.tracing = tracing;
     }
 
     /**
@@ -250,8 +258,10 @@ public class DataPlane {
         }, Math.max(deadline - System.nanoTime(), 0), TimeUnit.NANOSECONDS);
         result.whenComplete((r, failure) -> timer.cancel(false));
 
+        // the request's trace: the load, the queue wait and the run happen on other threads
+        Tracing.Parent parent = tracing.current();
         // held until this request's work is over (not merely answered), so an idle unload never closes its run
-        ModelLease lease = pool.lease(id);
+        ModelLease lease = pool.lease(id, parent);
         // and so is this request's hold on the in-flight memory budget
         AtomicReference<InFlightBudget.Reservation> held = new AtomicReference<>();
         String what = "this request to " + id;
@@ -277,7 +287,7 @@ public class DataPlane {
                 return budget.resize(reservation, estimate, inputs, deadline, what).thenCompose(resized -> {
                     held.set(resized);
                     CompletableFuture<Map<String, Tensor>> submitted =
-                            batcher.submit(model, call, profile.pads(), deadline);
+                            batcher.submit(model, call, profile.pads(), deadline, parent);
                     queued.set(submitted);
                     return submitted.thenApply(outputs -> respond(id, call, outputs));
                 });

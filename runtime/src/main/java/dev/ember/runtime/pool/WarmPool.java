@@ -14,11 +14,13 @@ import dev.ember.runtime.repository.ModelCatalog;
 import dev.ember.runtime.api.ModelLoadException;
 import dev.ember.runtime.repository.ModelFile;
 import dev.ember.runtime.repository.ModelSource;
+import dev.ember.runtime.tracing.Tracing;
 import dev.ember.runtime.traffic.VersionHealth;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Tags;
 import jakarta.annotation.PreDestroy;
 import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Inject;
 import org.jboss.logging.Logger;
 
 import java.time.Duration;
@@ -77,6 +79,7 @@ public class WarmPool implements VersionHealth {
     private final AtomicLong loadedBytes = new AtomicLong();
     // serialises reservations so that two loads never both take the last room
     private final Object budgetLock = new Object();
+    private Tracing tracing = Tracing.OFF;
 
     WarmPool(ModelCatalog catalog, SessionFactory sessions, MeterRegistry registry, EmberConfig config,
             WarmUp warmUp, HostFacts host) {
@@ -100,6 +103,11 @@ public class WarmPool implements VersionHealth {
         EmberMeter.MODELS_WARM.gauge(registry, Tags.empty(), warm, AtomicInteger::get);
         EmberMeter.POOL_LOADED_BYTES.gauge(registry, Tags.empty(), loadedBytes, AtomicLong::get);
         budget.ifPresent(b -> EmberMeter.POOL_BUDGET_BYTES.gauge(registry, Tags.empty(), () -> b));
+    }
+
+    @Inject
+    void tracing(Tracing tracing) {
+        this.tracing = tracing;
     }
 
     /** A quarter of the shortest idle timeout (between 10 ms and 10 s); empty when no function has one. */
@@ -150,6 +158,11 @@ public class WarmPool implements VersionHealth {
      * version failed to load or the budget has no room.
      */
     public ModelLease lease(ModelId id) {
+        return lease(id, tracing.current());
+    }
+
+    /** As {@link #lease(ModelId)}; a load it starts is an {@code ember.load} span, a child of {@code parent}. */
+    public ModelLease lease(ModelId id, Tracing.Parent parent) {
         ModelSource source = catalog.find(id).orElseThrow(() -> new NotFoundException("unknown model version " + id));
         Slot slot = slots.computeIfAbsent(id, this::slot);
         synchronized (slot) {
@@ -158,7 +171,7 @@ public class WarmPool implements VersionHealth {
                 return new ModelLease(CompletableFuture.failedFuture(failed(id, slot.error)), false, () -> {
                 });
             }
-            Generation gen = slot.current != null ? slot.current : startLoad(slot, source);
+            Generation gen = slot.current != null ? slot.current : startLoad(slot, source, parent);
             gen.leases++;
             return new ModelLease(gen.model.copy(), !gen.warm, () -> release(slot, gen));
         }
@@ -250,11 +263,11 @@ public class WarmPool implements VersionHealth {
         return loadedBytes.get();
     }
 
-    private Generation startLoad(Slot slot, ModelSource source) {
+    private Generation startLoad(Slot slot, ModelSource source, Tracing.Parent parent) {
         Generation gen = new Generation();
         slot.current = gen;
         try {
-            loader.execute(() -> load(slot, source, gen));
+            loader.execute(() -> traced(slot, source, gen, parent));
         } catch (RejectedExecutionException e) {
             slot.current = null;
             gen.model.completeExceptionally(new UnavailableException("the pool is shutting down", RETRY_BUDGET));
@@ -272,6 +285,22 @@ public class WarmPool implements VersionHealth {
         if (close) {
             close(slot, gen);
         }
+    }
+
+    /** A load in its {@code ember.load} span: the version, the bytes it holds against the budget, where it runs. */
+    private void traced(Slot slot, ModelSource source, Generation gen, Tracing.Parent parent) {
+        ModelId id = source.id();
+        Tracing.Span span = tracing.start("ember.load", parent).attribute("ember.function", id.model())
+                .attribute("ember.version", id.version());
+        load(slot, source, gen);
+        gen.model.whenComplete((model, failure) -> {
+            if (failure != null) {
+                span.fail(failure);
+            } else {
+                span.attribute("ember.model.bytes", model.sizeBytes()).attribute("ember.device", model.device());
+            }
+            span.end();
+        });
     }
 
     private void load(Slot slot, ModelSource source, Generation gen) {

@@ -13,7 +13,8 @@ import org.junit.jupiter.api.Test;
 
 /**
  * DESIGN.md's dependency rules, so that they cannot drift: ingress -> invoke -> traffic, pool, batch -> onnx,
- * repository; ingress packages never call each other; no cycles; only {@code onnx} touches ONNX Runtime.
+ * repository; ingress packages never call each other; no cycles; only {@code onnx} touches ONNX Runtime and only
+ * {@code tracing} the OpenTelemetry API.
  */
 class LayeringTest {
 
@@ -39,7 +40,8 @@ class LayeringTest {
                 .layer("Scheduling").definedBy(pkg("traffic"), pkg("pool"), pkg("batch"), pkg("generate"))
                 .layer("Engine").definedBy(pkg("onnx"), pkg("repository"))
                 .layer("Lifecycle").definedBy(pkg("health"), pkg("lifecycle"), pkg("management"))
-                .layer("Foundation").definedBy(pkg("api"), pkg("config"), pkg("metrics"), pkg("codec"), pkg("host"))
+                .layer("Foundation").definedBy(pkg("api"), pkg("config"), pkg("metrics"), pkg("codec"), pkg("host"),
+                        pkg("tracing"))
                 .whereLayer("Ingress").mayNotBeAccessedByAnyLayer()
                 .whereLayer("Invoke").mayOnlyBeAccessedByLayers("Ingress")
                 .whereLayer("Scheduling").mayOnlyBeAccessedByLayers("Ingress", "Invoke", "Lifecycle")
@@ -67,6 +69,12 @@ class LayeringTest {
     void onlyOnnxTouchesOnnxRuntime() {
         noClasses().that().resideOutsideOfPackage(pkg("onnx")).should().dependOnClassesThat()
                 .resideInAPackage("ai.onnxruntime..").check(classes);
+    }
+
+    @Test
+    void onlyTracingTouchesOpenTelemetry() {
+        noClasses().that().resideOutsideOfPackage(pkg("tracing")).should().dependOnClassesThat()
+                .resideInAPackage("io.opentelemetry..").check(classes);
     }
 
     @Test
