@@ -87,6 +87,8 @@ class EmberRolloutCommandTest {
         assertThat(prometheus.received()).anyMatch(r -> r.query().startsWith(
                 "histogram_quantile(0.99, sum by (le) (rate(ember_invocation_duration_seconds_bucket{service=\"embed\",revision=\"embed-"));
 
+        // the simulated controller applies the promoted split a reconcile later than the rollout writes it
+        awaitAppliedTraffic(cluster.knativeClient());
         Run status = run("status", "embed", "-n", NAMESPACE);
         assertThat(status.exit()).isZero();
         assertThat(status.out()).contains("Rollout:     Promoted").contains("Previous:    embed-00001")
@@ -244,6 +246,29 @@ class EmberRolloutCommandTest {
             text.append(r.out()).append(r.err()).append("[exit ").append(r.exit()).append("]\n\n");
         }
         Files.writeString(dir.resolve(name), text);
+    }
+
+    /** Waits until the Service's status traffic is its spec traffic (the controller has reconciled the last write). */
+    private static void awaitAppliedTraffic(KnativeClient client) {
+        Instant deadline = Instant.now().plusSeconds(15);
+        while (Instant.now().isBefore(deadline)) {
+            Service s = client.services().inNamespace(NAMESPACE).withName("embed").get();
+            if (s != null && s.getStatus() != null && s.getStatus().getTraffic() != null
+                    && applied(s.getSpec().getTraffic(), s.getStatus().getTraffic())) {
+                return;
+            }
+            sleep(10);
+        }
+        throw new AssertionError("the simulated controller did not apply the promoted traffic within 15 s");
+    }
+
+    /** Every spec target with a share is applied with that share and tag to the same revision. */
+    private static boolean applied(java.util.List<io.fabric8.knative.serving.v1.TrafficTarget> spec,
+            java.util.List<io.fabric8.knative.serving.v1.TrafficTarget> status) {
+        return spec.stream().filter(t -> t.getPercent() != null && t.getPercent() > 0).allMatch(t -> status.stream()
+                .anyMatch(a -> t.getPercent().equals(a.getPercent()) && a.getRevisionName() != null
+                        && java.util.Objects.equals(t.getTag(), a.getTag())
+                        && (t.getRevisionName() == null || t.getRevisionName().equals(a.getRevisionName()))));
     }
 
     private static String latestReady(KnativeClient client) {
