@@ -85,6 +85,10 @@ public interface EmberConfig {
         @WithDefault("10s")
         Duration inFlightMaxWait();
 
+        /** Bytes of KV cache all generator versions may hold together; beyond it sequences wait, or the newest is preempted. */
+        @WithDefault("1G")
+        MemorySize kvCacheBudget();
+
         /** Threads creating sessions, so a slow load never blocks requests to models already warm. */
         @WithDefault("2")
         int loadThreads();
@@ -174,6 +178,26 @@ public interface EmberConfig {
         OptionalInt concurrency();
 
         CircuitBreaker circuitBreaker();
+
+        /** How a generator version schedules its sequences; ignored for other models. */
+        Generate generate();
+    }
+
+    interface Generate {
+        /** Sequences a version advances together in one decode step; more wait for a slot. */
+        @WithDefault("16")
+        int maxRunning();
+
+        /** Sequences that may wait for a slot or for cache room; beyond it a request gets 503 + Retry-After. */
+        @WithDefault("64")
+        int maxWaiting();
+
+        /** Prompt tokens run in one pass between decode steps, so a long prompt stalls the running streams at most one pass. */
+        @WithDefault("256")
+        int prefillChunk();
+
+        /** Bytes of KV cache this version may hold; unset: the process-wide {@code ember.pool.kv-cache-budget} alone limits it. */
+        Optional<MemorySize> kvCacheBudget();
     }
 
     interface CircuitBreaker {

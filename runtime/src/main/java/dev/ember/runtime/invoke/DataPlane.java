@@ -1,6 +1,7 @@
 package dev.ember.runtime.invoke;
 
 import dev.ember.runtime.api.EmberException;
+import dev.ember.runtime.api.GenerationRequest;
 import dev.ember.runtime.api.InferenceFailedException;
 import dev.ember.runtime.api.InferenceFunction;
 import dev.ember.runtime.api.InvalidInputException;
@@ -16,6 +17,8 @@ import dev.ember.runtime.codec.JsonBodies;
 import dev.ember.runtime.codec.RequestLimits;
 import dev.ember.runtime.codec.V2Codec;
 import dev.ember.runtime.config.EmberConfig;
+import dev.ember.runtime.generate.Generation;
+import dev.ember.runtime.generate.TokenSink;
 import dev.ember.runtime.onnx.LoadedModel;
 import dev.ember.runtime.pool.InFlightBudget;
 import dev.ember.runtime.pool.ModelLease;
@@ -133,6 +136,24 @@ public class DataPlane {
     public <R> CompletableFuture<Invocation<R>> invoke(String function, VersionSelector selector,
             Function<ModelSignature, ModelCall<R>> prepare) {
         return call(functions.profile(function), selector, tensorsOnly(), (id, signature) -> prepare.apply(signature));
+    }
+
+    /**
+     * Starts a generation on a generator function: choose the version, lease its model, let a Java function shape
+     * the request, validate it against the model (400 naming the field: a prompt beyond the context, a bad
+     * {@code max_tokens}) and admit it to the version's engine. The future fails, before anything streamed, with a
+     * typed exception: 404 unknown function, 400 not a generator or bad input, 503 + Retry-After when the waiting
+     * queue is full, 504 when the deadline passes before the sequence is scheduled. Once it completes, the sink
+     * gets the text as it is generated; the model stays leased until the generation ends.
+     */
+    public CompletableFuture<Generation> generate(String function, VersionSelector selector,
+            GenerationRequest request, TokenSink sink) {
+        throw new UnsupportedOperationException("contract: implemented in the engine work");
+    }
+
+    /** Whether {@code function} is served by a generator (a decoder with past), from its files, without loading it. */
+    public boolean generates(String function) {
+        throw new UnsupportedOperationException("contract: implemented in the engine work");
     }
 
     /** The model of a version for metadata, loading it if needed. */

@@ -147,6 +147,14 @@ public final class LoadedModel implements AutoCloseable {
         return session.device;
     }
 
+    /**
+     * This model run as a decoder with its KV cache kept between runs; {@link IllegalStateException} when its
+     * signature is not a decoder with past ({@link DecoderLayout#of}).
+     */
+    public Decoder decoder() {
+        throw new UnsupportedOperationException("contract: implemented in the decoder work");
+    }
+
     /** Size of the model file, the unit of the pool's memory budget. */
     public long sizeBytes() {
         return sizeBytes;
