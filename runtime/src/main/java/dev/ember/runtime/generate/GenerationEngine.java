@@ -274,6 +274,7 @@ public final class GenerationEngine {
         }
         for (Sequence s : cancelled) {
             s.cancelled("cancelled while waiting");
+            s.release();
         }
     }
 
@@ -289,8 +290,9 @@ public final class GenerationEngine {
         if (prefilling != null && prefilling.cancelled()) {
             prefilling.cancelled("cancelled");
             closeOwn(prefilling);
-            prefilling = null;
             metrics.running.decrementAndGet();
+            prefilling.release();
+            prefilling = null;
         }
         if (changed) {
             repack();
@@ -332,6 +334,7 @@ public final class GenerationEngine {
                 metrics.running.decrementAndGet();
                 prefilling = null;
                 head.cancelled("cancelled before it was scheduled");
+                head.release();
             }
         }
     }
@@ -360,6 +363,7 @@ public final class GenerationEngine {
             prefilling = null;
             metrics.running.decrementAndGet();
             s.fail(typed(e));
+            s.release();
             return;
         }
         past.close();
@@ -382,6 +386,7 @@ public final class GenerationEngine {
                 }
                 closeOwn(s);
                 metrics.running.decrementAndGet();
+                s.release();
                 return;
             }
         }
@@ -394,11 +399,13 @@ public final class GenerationEngine {
      */
     private void repack() {
         List<Sequence> stay = new ArrayList<>();
+        List<Sequence> gone = new ArrayList<>();
         List<Integer> keep = new ArrayList<>();
         for (int r = 0; r < running.size(); r++) {
             Sequence s = running.get(r);
             if (s.done()) {
                 metrics.running.decrementAndGet();
+                gone.add(s);
             } else {
                 stay.add(s);
                 keep.add(r);
@@ -441,6 +448,11 @@ public final class GenerationEngine {
         batch = next;
         running.clear();
         running.addAll(stay);
+        // shrinks the hold to what the batch now needs (a joiner's room was held since its admission)
+        kv.hold(required(prefilling));
+        for (Sequence s : gone) {
+            s.release();
+        }
     }
 
     /** KV cache bytes to hold for the next step: the batch one column longer, and the prompt pass in progress. */
@@ -527,8 +539,10 @@ public final class GenerationEngine {
             for (Sequence s : running) {
                 metrics.running.decrementAndGet();
                 s.fail(failure);
+                s.release();
             }
             running.clear();
+            kv.hold(required(prefilling));
             return;
         }
         batch.close();
@@ -558,26 +572,16 @@ public final class GenerationEngine {
         } finally {
             lock.unlock();
         }
-        for (Sequence s : queued) {
-            if (!s.admitted.completeExceptionally(failure)) {
-                s.fail(failure);
-            }
-        }
-        for (Sequence s : running) {
-            metrics.running.decrementAndGet();
-            s.fail(failure);
-        }
+        List<Sequence> ended = new ArrayList<>(running);
         running.clear();
         if (prefilling != null) {
-            metrics.running.decrementAndGet();
             closeOwn(prefilling);
-            prefilling.fail(failure);
+            ended.add(prefilling);
             prefilling = null;
         }
         if (joining != null) {
-            metrics.running.decrementAndGet();
             closeOwn(joining);
-            joining.fail(failure);
+            ended.add(joining);
             joining = null;
         }
         if (batch != null) {
@@ -585,6 +589,17 @@ public final class GenerationEngine {
             batch = null;
         }
         kv.hold(0);
+        for (Sequence s : queued) {
+            if (!s.admitted.completeExceptionally(failure)) {
+                s.fail(failure);
+                s.release();
+            }
+        }
+        for (Sequence s : ended) {
+            metrics.running.decrementAndGet();
+            s.fail(failure);
+            s.release();
+        }
         lock.lock();
         try {
             thread = null;

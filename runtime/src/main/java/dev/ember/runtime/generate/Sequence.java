@@ -43,6 +43,8 @@ final class Sequence implements Generation {
     private int generated;
     private long lastTokenAt;
     private boolean done;
+    private GenerationResult outcome;
+    private Throwable failure;
     /** Whether it was scheduled once: it left the waiting queue for its prompt pass. */
     boolean started;
     /** Tokens of it in the cache (its row of the batch, or its own cache during its prompt pass). */
@@ -160,25 +162,37 @@ final class Sequence implements Generation {
         emit(text.finish());
         done = true;
         GenerationResult r = new GenerationResult(text.text(), reason, promptLength, generated);
+        outcome = r;
         try {
             sink.finished(r);
         } catch (RuntimeException e) {
             LOG.debugf(e, "the sink of a generation on %s failed", id);
         }
-        result.complete(r);
     }
 
-    void fail(Throwable failure) {
+    void fail(Throwable f) {
         if (done) {
             return;
         }
         done = true;
+        failure = f;
         try {
-            sink.failed(failure);
+            sink.failed(f);
         } catch (RuntimeException e) {
             LOG.debugf(e, "the sink of a generation on %s failed", id);
         }
-        result.completeExceptionally(failure);
+    }
+
+    /**
+     * It left the engine, its slot and cache freed: now its result completes (the sink heard of its end at once),
+     * so whoever waits for the result (the model's lease) sees the engine without it.
+     */
+    void release() {
+        if (outcome != null) {
+            result.complete(outcome);
+        } else if (failure != null) {
+            result.completeExceptionally(failure);
+        }
     }
 
     /** The client left: nobody reads what follows, the failure only closes the sink's stream. */
