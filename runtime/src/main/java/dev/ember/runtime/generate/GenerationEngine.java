@@ -51,9 +51,10 @@ public final class GenerationEngine {
     /** A version's scheduling settings: {@code ember.functions.<f>.generate.*}. */
     public record Settings(int maxRunning, int maxWaiting, int prefillChunk) {
         public Settings {
-            if (maxRunning < 1 || maxWaiting < 0 || prefillChunk < 1) {
-                throw new IllegalArgumentException("generate: max-running and prefill-chunk must be at least 1,"
-                        + " max-waiting at least 0");
+            // a sequence waits at least until the next iteration admits it, so max-waiting 0 would refuse all
+            if (maxRunning < 1 || maxWaiting < 1 || prefillChunk < 1) {
+                throw new IllegalArgumentException("generate: max-running, max-waiting and prefill-chunk must be at"
+                        + " least 1");
             }
         }
     }

@@ -20,6 +20,7 @@ import dev.ember.runtime.config.EmberConfig;
 import dev.ember.runtime.generate.Generation;
 import dev.ember.runtime.generate.GenerationEngine;
 import dev.ember.runtime.generate.GenerationEngines;
+import dev.ember.runtime.generate.GenerationResult;
 import dev.ember.runtime.generate.TokenSink;
 import dev.ember.runtime.onnx.LoadedModel;
 import dev.ember.runtime.pool.InFlightBudget;
@@ -185,6 +186,9 @@ public class DataPlane {
             }
         });
         AtomicReference<String> cancelled = new AtomicReference<>();
+        // what the caller's Generation reports: the engine's result, once the lease is closed and the meters counted
+        CompletableFuture<GenerationResult> answered = new CompletableFuture<>();
+        AtomicReference<Object> result = new AtomicReference<>();
         // the breaker sees the whole generation: a run failure counts, a client who left does not
         CompletableFuture<Void> ended = guards.call(id, () -> {
             ModelLease lease = pool.lease(id, tracing.current());
@@ -205,14 +209,16 @@ public class DataPlane {
                         done.completeExceptionally(failure);
                         return;
                     }
-                    admitted.complete(g);
+                    admitted.complete(new Answered(g, answered));
                     g.result().whenComplete((r, f) -> {
                         if (f != null && Failure.unwrap(f) instanceof CancellationException) {
                             cancelled.set(Failure.BAD_INPUT.outcome); // client_error
+                            result.set(f);
                             done.complete(null);
                         } else if (f != null) {
                             done.completeExceptionally(f);
                         } else {
+                            result.set(r);
                             done.complete(null);
                         }
                     });
@@ -232,9 +238,32 @@ public class DataPlane {
             metrics.record(id, outcome, System.nanoTime() - start);
             if (t != null) {
                 admitted.completeExceptionally(t);
+                answered.completeExceptionally(t);
+            } else if (result.get() instanceof GenerationResult r) {
+                answered.complete(r);
+            } else {
+                answered.completeExceptionally((Throwable) result.get());
             }
         });
         return admitted;
+    }
+
+    /** The engine's generation, its result completing only once its invocation is over (lease closed, counted). */
+    private record Answered(Generation generation, CompletableFuture<GenerationResult> answered) implements Generation {
+        @Override
+        public ModelId id() {
+            return generation.id();
+        }
+
+        @Override
+        public void cancel() {
+            generation.cancel();
+        }
+
+        @Override
+        public CompletableFuture<GenerationResult> result() {
+            return answered;
+        }
     }
 
     /**
