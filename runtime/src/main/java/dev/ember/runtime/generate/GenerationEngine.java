@@ -22,6 +22,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.Consumer;
 
 /**
  * Iteration-level scheduling of one loaded generator version, on one thread of its own (started when work arrives,
@@ -108,6 +109,17 @@ public final class GenerationEngine {
      * when {@code deadline} (nanoTime) passes first.
      */
     public CompletableFuture<Generation> submit(GenerationRequest request, TokenSink sink, long deadline) {
+        return submit(request, sink, deadline, g -> {
+        });
+    }
+
+    /**
+     * As {@link #submit(GenerationRequest, TokenSink, long)}; {@code onScheduled} is called on the engine's thread
+     * when the sequence is scheduled, before the future completes and before the sink gets any text, so a caller can
+     * make its answer ready (e.g. the response headers) before the first text can reach it. It must not block.
+     */
+    public CompletableFuture<Generation> submit(GenerationRequest request, TokenSink sink, long deadline,
+            Consumer<Generation> onScheduled) {
         long submitted = System.nanoTime();
         GeneratorModel.Prepared prepared = model.prepare(request);
         long need = (prepared.prompt().length + 1L) * bytesPerToken;
@@ -117,7 +129,7 @@ public final class GenerationEngine {
                     + kv.limit() + " bytes function '" + id.model() + "' may hold (ember.functions." + id.model()
                     + ".generate.kv-cache-budget, ember.pool.kv-cache-budget)");
         }
-        Sequence s = new Sequence(id, this, prepared, model, sink, metrics, submitted, deadline);
+        Sequence s = new Sequence(id, this, prepared, model, sink, metrics, submitted, deadline, onScheduled);
         lock.lock();
         try {
             if (closed) {
@@ -330,6 +342,13 @@ public final class GenerationEngine {
         head.pastLength = 0;
         if (!head.started) {
             head.started = true;
+            if (!head.admitted.isCancelled()) {
+                try {
+                    head.onScheduled.accept(head);
+                } catch (RuntimeException e) {
+                    LOG.warnf(e, "a caller's hook failed when its generation on %s was scheduled", id);
+                }
+            }
             if (!head.admitted.complete(head)) {
                 // the caller gave up on it (cancelled the future) before it was scheduled
                 metrics.running.decrementAndGet();

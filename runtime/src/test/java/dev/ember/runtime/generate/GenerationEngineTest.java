@@ -11,6 +11,9 @@ import dev.ember.runtime.api.PayloadTooLargeException;
 import dev.ember.runtime.api.QueueTimeoutException;
 import dev.ember.runtime.api.UnavailableException;
 import dev.ember.runtime.generate.Streams.Recorder;
+import dev.ember.runtime.api.ModelId;
+import dev.ember.runtime.pool.KvCacheBudget;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -275,5 +278,53 @@ class GenerationEngineTest {
         assertThatThrownBy(() -> streams.start(GenerationRequest.ofPrompt("")))
                 .hasMessageStartingWith("'prompt'");
         assertThat(streams.metrics.waiting()).isZero();
+    }
+
+    @Test
+    void versionsShareTheProcessWideBudgetAndAWaitingOneRunsWhenTheOtherLetsGo() throws Exception {
+        long bpt = new FakeDecoder().layout.bytesPerToken();
+        KvCacheBudget shared = new KvCacheBudget(40 * bpt, new SimpleMeterRegistry());
+        FakeDecoder first = FakeDecoder.gated();
+        Streams v1 = new Streams(first, new GenerationEngine.Settings(4, 4, 256), shared, 0, OptionalLong.empty(),
+                CONTEXT, new ModelId("gen", 1));
+        Streams v2 = new Streams(new FakeDecoder(), new GenerationEngine.Settings(4, 4, 256), shared, 0,
+                OptionalLong.empty(), CONTEXT, new ModelId("gen", 2));
+        Recorder big = v1.start(greedy("y".repeat(30)).withProcessor(Streams.endless()).withMaxTokens(5));
+        first.entered.get(10, TimeUnit.SECONDS);
+        // version 1 holds 31 of the 40 tokens' room: version 2's 20-token prompt waits for it
+        Recorder small = v2.start(greedy("z".repeat(20)).withMaxTokens(3));
+        assertThat(small.generation).isNotDone();
+        assertThat(v2.metrics.waiting()).isEqualTo(1);
+        first.gate.complete(null);
+        assertThat(big.done().text()).isEqualTo("xxxxx");
+        assertThat(small.done().text()).isEqualTo(Streams.referenceText("z".repeat(20), 3, CONTEXT));
+        assertThat(shared.used()).isZero();
+    }
+
+    @Test
+    void theEngineThreadEndsWhenItHasNoWork() throws Exception {
+        Streams streams = Streams.of(new FakeDecoder());
+        streams.start(greedy("abc")).done();
+        for (Thread t : Thread.getAllStackTraces().keySet()) {
+            if (t.getName().equals("ember-generate-gen-v1")) {
+                t.join(TimeUnit.SECONDS.toMillis(10));
+                assertThat(t.isAlive()).isFalse();
+            }
+        }
+        assertThat(streams.engine.idle()).isTrue();
+        // and the next request starts a fresh one
+        assertThat(streams.start(greedy("abc")).done().text()).isEqualTo(Streams.referenceText("abc", CONTEXT,
+                CONTEXT));
+    }
+
+    @Test
+    void theSchedulingHookRunsBeforeAnyText() throws Exception {
+        Streams streams = Streams.of(new FakeDecoder());
+        Recorder r = new Recorder();
+        java.util.concurrent.atomic.AtomicInteger callsAtSchedule = new java.util.concurrent.atomic.AtomicInteger(-1);
+        r.generation = streams.engine.submit(greedy("abc").withMaxTokens(4), r, Streams.NO_DEADLINE,
+                g -> callsAtSchedule.set(r.calls));
+        r.done();
+        assertThat(callsAtSchedule.get()).isZero();
     }
 }

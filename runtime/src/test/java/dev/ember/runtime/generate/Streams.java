@@ -32,12 +32,18 @@ final class Streams {
 
     Streams(FakeDecoder decoder, GenerationEngine.Settings settings, long processBudget, OptionalLong versionBudget,
             int maxPositions) {
+        this(decoder, settings, null, processBudget, versionBudget, maxPositions, ID);
+    }
+
+    /** An engine of version {@code id} on {@code shared} budget (a new one of {@code processBudget} when null). */
+    Streams(FakeDecoder decoder, GenerationEngine.Settings settings, KvCacheBudget shared, long processBudget,
+            OptionalLong versionBudget, int maxPositions, ModelId id) {
         this.decoder = decoder;
-        this.budget = new KvCacheBudget(processBudget, registry);
-        this.metrics = new GenerationMetrics(registry, ID);
-        this.model = new GeneratorModel(ID, FakeDecoder.BYTES, Optional.empty(), Set.of((long) FakeDecoder.EOS),
+        this.budget = shared != null ? shared : new KvCacheBudget(processBudget, registry);
+        this.metrics = new GenerationMetrics(registry, id);
+        this.model = new GeneratorModel(id, FakeDecoder.BYTES, Optional.empty(), Set.of((long) FakeDecoder.EOS),
                 maxPositions, OptionalDouble.empty(), OptionalDouble.empty());
-        this.engine = new GenerationEngine(ID, decoder, model, settings, budget.account(ID, versionBudget), metrics);
+        this.engine = new GenerationEngine(id, decoder, model, settings, budget.account(id, versionBudget), metrics);
     }
 
     static Streams of(FakeDecoder decoder) {
