@@ -155,7 +155,9 @@ public final class GenerationEngine {
         lock.lock();
         try {
             closed = true;
-            signal();
+            if (thread != null || !waiting.isEmpty()) {
+                signal();
+            }
         } finally {
             lock.unlock();
         }
