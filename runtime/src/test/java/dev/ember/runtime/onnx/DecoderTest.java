@@ -54,12 +54,15 @@ class DecoderTest {
         return loaded;
     }
 
+    Decoder decoder(int heads, int kvHeads, boolean positions) throws Exception {
+        return load(DecoderModels.builder().heads(heads).kvHeads(kvHeads).positionIds(positions), "m").decoder();
+    }
+
     @ParameterizedTest(name = "{0}")
     @MethodSource("shapes")
     void cachedDecodingEqualsFullRecomputation(String what, int heads, int kvHeads, boolean positions)
             throws Exception {
-        Decoder decoder = load(DecoderModels.builder().heads(heads).kvHeads(kvHeads).positionIds(positions), "m")
-                .decoder();
+        Decoder decoder = decoder(heads, kvHeads, positions);
         assertThat(decoder.layout().kvHeads()).isEqualTo(kvHeads);
         List<Long> tokens = new ArrayList<>(List.of(72L, 101L, 108L, 108L, 111L));
         DecoderOutput out = decoder.run(new long[][] {unbox(tokens)}, ones(1, tokens.size()),
@@ -93,8 +96,7 @@ class DecoderTest {
     @MethodSource("shapes")
     void aLeftPaddedRowGivesTheLogitsOfTheRowAlone(String what, int heads, int kvHeads, boolean positions)
             throws Exception {
-        Decoder decoder = load(DecoderModels.builder().heads(heads).kvHeads(kvHeads).positionIds(positions), "m")
-                .decoder();
+        Decoder decoder = decoder(heads, kvHeads, positions);
         long[] a = {87, 104, 121};
         long[] b = {84, 104, 101, 32, 99, 97};
         // batch: a left-padded by 3, b as it is
