@@ -70,6 +70,19 @@ final class Streams {
         };
     }
 
+    /**
+     * A processor that, when the sequence holds {@code length} tokens, tells {@code reached} and holds the engine's
+     * thread until {@code goOn} completes: the test then acts at a known step, whatever the machine's speed.
+     */
+    static LogitsProcessor pauses(int length, CompletableFuture<Void> reached, CompletableFuture<Void> goOn) {
+        return (tokens, logits) -> {
+            if (tokens.length == length) {
+                reached.complete(null);
+                goOn.join();
+            }
+        };
+    }
+
     /** A processor that never lets the sequence end. */
     static LogitsProcessor endless() {
         return (tokens, logits) -> logits['x'] += 1000;
