@@ -16,6 +16,7 @@ import org.jboss.logging.Logger;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Iterator;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -326,7 +327,26 @@ public final class GenerationEngine {
         } finally {
             lock.unlock();
         }
-        if (head == null || !kv.hold(required(head))) {
+        if (head == null) {
+            return;
+        }
+        if (running.isEmpty() && (head.contextLength() + 1L) * bytesPerToken > kv.limit()) {
+            // a preempted sequence that grew past what this version may hold even alone: its room is its context
+            lock.lock();
+            try {
+                if (waiting.remove(head)) {
+                    metrics.waiting.decrementAndGet();
+                } else {
+                    return;
+                }
+            } finally {
+                lock.unlock();
+            }
+            head.finish(FinishReason.LENGTH);
+            head.release();
+            return;
+        }
+        if (!kv.hold(required(head))) {
             return;
         }
         lock.lock();
@@ -374,7 +394,7 @@ public final class GenerationEngine {
             ids[0][j] = context[from + j];
             positions[0][j] = from + j;
         }
-        java.util.Arrays.fill(mask[0], 1);
+        Arrays.fill(mask[0], 1);
         KvCache past = s.own != null ? s.own : decoder.empty(1);
         DecoderOutput out;
         try {
@@ -547,7 +567,7 @@ public final class GenerationEngine {
         for (int r = 0; r < rows; r++) {
             Sequence s = running.get(r);
             ids[r][0] = s.pending();
-            java.util.Arrays.fill(mask[r], length - s.pastLength, length + 1, 1L);
+            Arrays.fill(mask[r], length - s.pastLength, length + 1, 1L);
             positions[r][0] = s.pastLength;
         }
         DecoderOutput out;

@@ -139,6 +139,13 @@ class DataPlaneGenerateTest {
         assertThat(plane.generates("linear")).isFalse();
         assertThat(plane.generates("nobody")).isFalse();
         assertThat(pool.pool.state(new ModelId("gen", 1))).isEqualTo(ModelState.UNLOADED);
+        // a generator version's meters are there at 0 before its first request; a tensor model has none
+        assertThat(pool.registry.get("ember.generate.sequences.running").tags("function", "gen", "version", "2")
+                .gauge().value()).isZero();
+        assertThat(pool.registry.find("ember.generate.kv.cache.budget.bytes").tags("function", "shaped").gauge()
+                .value()).isEqualTo(1L << 30);
+        assertThat(pool.registry.find("ember.generate.sequences.running").tags("function", "linear").gauge())
+                .isNull();
         assertThat(pool.pool.state(new ModelId("gen", 2))).isEqualTo(ModelState.UNLOADED);
     }
 
