@@ -299,7 +299,11 @@ public final class GenerationEngine {
                     + "' version " + id.version() + " was not scheduled before its deadline"));
         }
         for (Sequence s : cancelled) {
-            s.cancelled("cancelled while waiting");
+            if (s.started) {
+                s.cancelled("cancelled while waiting"); // a preempted one: its stream had begun
+            } else {
+                s.withdrawn();
+            }
             s.release();
         }
     }
@@ -385,7 +389,7 @@ public final class GenerationEngine {
                 // the caller gave up on it (cancelled the future) before it was scheduled
                 metrics.running.decrementAndGet();
                 prefilling = null;
-                head.cancelled("cancelled before it was scheduled");
+                head.withdrawn();
                 head.release();
             }
         }

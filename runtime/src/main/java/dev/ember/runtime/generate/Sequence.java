@@ -204,6 +204,15 @@ final class Sequence implements Generation {
         fail(new CancellationException(why));
     }
 
+    /**
+     * Withdrawn before it was ever scheduled (its caller cancelled the admission future): its caller never had a
+     * Generation, so the sink hears nothing; only the result says so.
+     */
+    void withdrawn() {
+        done = true;
+        failure = new CancellationException("withdrawn before it was scheduled");
+    }
+
     /** A function's logits processor threw: its own fault, not the model's. */
     void processorFailed(RuntimeException e) {
         fail(new InferenceFailedException("a logits processor of function '" + id.model() + "' failed", e));
