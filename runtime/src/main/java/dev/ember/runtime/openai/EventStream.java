@@ -12,6 +12,7 @@ import org.jboss.resteasy.reactive.server.spi.ServerHttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.util.Queue;
 import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
@@ -35,7 +36,8 @@ final class EventStream implements TokenSink {
     private final Queue<Object> queue = new ConcurrentLinkedQueue<>();
     private final AtomicInteger pending = new AtomicInteger();
     private volatile ServerHttpResponse response;
-    private volatile boolean paused;
+    /** Set while the drainer waits for the socket; whoever clears it (drain handler or drainer) drains on. */
+    private final AtomicBoolean paused = new AtomicBoolean();
     private boolean ended;
 
     EventStream(CompletionBodies bodies, Context context) {
@@ -105,8 +107,7 @@ final class EventStream implements TokenSink {
     }
 
     private void resume() {
-        if (paused) {
-            paused = false;
+        if (paused.compareAndSet(true, false)) {
             drain();
         }
     }
@@ -124,9 +125,8 @@ final class EventStream implements TokenSink {
                 }
                 if (out.isWriteQueueFull()) {
                     // the drain handler resumes; what arrives meanwhile only queues
-                    paused = true;
-                    if (!out.isWriteQueueFull()) {
-                        paused = false;
+                    paused.set(true);
+                    if (!out.isWriteQueueFull() && paused.compareAndSet(true, false)) {
                         continue;
                     }
                     return;
