@@ -1,7 +1,9 @@
 package dev.ember.runtime.testing;
 
+import java.io.BufferedOutputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -13,6 +15,7 @@ import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Supplier;
 
 /**
  * Writes small ONNX models by encoding the protobuf wire format of onnx.proto by hand, so tests
@@ -34,20 +37,40 @@ public final class OnnxModelWriter {
         }
     }
 
-    /** A node attribute; build one with {@link #ofInt}, {@link #ofFloat} or {@link #ofInts}. */
+    /** A node attribute; build one with {@link #ofInt}, {@link #ofFloat}, {@link #ofInts}, {@link #ofString}... */
     public static final class Attribute {
         // AttributeProto.AttributeType codes
-        private static final int FLOAT = 1, INT = 2, INTS = 7;
+        private static final int FLOAT = 1, INT = 2, STRING = 3, FLOATS = 6, INTS = 7, STRINGS = 8;
         final String name;
         final int type;
         final float f;
         final long[] ints;
+        final float[] floats;
+        final String[] strings;
 
         private Attribute(String name, int type, float f, long[] ints) {
+            this(name, type, f, ints, null, null);
+        }
+
+        private Attribute(String name, int type, float f, long[] ints, float[] floats, String[] strings) {
             this.name = name;
             this.type = type;
             this.f = f;
             this.ints = ints;
+            this.floats = floats;
+            this.strings = strings;
+        }
+
+        public static Attribute ofString(String name, String value) {
+            return new Attribute(name, STRING, 0, null, null, new String[] {value});
+        }
+
+        public static Attribute ofStrings(String name, String... values) {
+            return new Attribute(name, STRINGS, 0, null, null, values.clone());
+        }
+
+        public static Attribute ofFloats(String name, float... values) {
+            return new Attribute(name, FLOATS, 0, null, values.clone(), null);
         }
 
         public static Attribute ofInt(String name, long value) {
@@ -67,6 +90,13 @@ public final class OnnxModelWriter {
             switch (type) {
                 case FLOAT -> p.fixed32(2, Float.floatToIntBits(f));
                 case INT -> p.varint(3, ints[0]);
+                case STRING -> p.string(4, strings[0]);
+                case STRINGS -> {
+                    for (String v : strings) p.string(9, v);
+                }
+                case FLOATS -> {
+                    for (float v : floats) p.fixed32(7, Float.floatToIntBits(v));
+                }
                 default -> {
                     for (long v : ints) p.varint(8, v); // proto2 repeated: unpacked, as onnx writes it
                 }
@@ -81,7 +111,13 @@ public final class OnnxModelWriter {
     private final List<byte[]> inputs = new ArrayList<>();
     private final List<byte[]> outputs = new ArrayList<>();
     private final List<byte[]> nodes = new ArrayList<>();
-    private final List<byte[]> initializers = new ArrayList<>();
+    private final List<Part> initializers = new ArrayList<>();
+
+    /** Next value of a float initializer written as it streams out; a fresh one per write. */
+    @FunctionalInterface
+    public interface FloatStream {
+        float next();
+    }
 
     private OnnxModelWriter(String graphName) {
         this.graphName = graphName;
@@ -114,12 +150,36 @@ public final class OnnxModelWriter {
     }
 
     public OnnxModelWriter node(String opType, List<String> in, List<String> out, Attribute... attributes) {
+        return node("", opType, in, out, attributes);
+    }
+
+    /**
+     * A node of operator set {@code domain} ("" = ONNX, e.g. "com.microsoft"); import the domain with
+     * {@link #opset}. An input name "" is an omitted optional input.
+     */
+    public OnnxModelWriter node(String domain, String opType, List<String> in, List<String> out,
+            Attribute... attributes) {
         Proto p = new Proto();
         in.forEach(s -> p.string(1, s));
         out.forEach(s -> p.string(2, s));
         p.string(3, opType + "_" + nodes.size()).string(4, opType);
         for (Attribute a : attributes) p.message(5, a.encode());
+        if (!domain.isEmpty()) p.string(7, domain);
         nodes.add(p.bytes());
+        return this;
+    }
+
+    /**
+     * A graph input whose dims are each a number (static) or a symbolic name ("batch_size"), as exporters name
+     * the dynamic axes.
+     */
+    public OnnxModelWriter symbolicInput(String name, ElementType type, Object... dims) {
+        inputs.add(valueInfo(name, type, dims));
+        return this;
+    }
+
+    public OnnxModelWriter symbolicOutput(String name, ElementType type, Object... dims) {
+        outputs.add(valueInfo(name, type, dims));
         return this;
     }
 
@@ -129,7 +189,7 @@ public final class OnnxModelWriter {
         if (rawLittleEndian.length != count(dims) * type.size) {
             throw new IllegalArgumentException(name + ": " + rawLittleEndian.length + " bytes do not fit dims " + Arrays.toString(dims));
         }
-        initializers.add(tensorHeader(name, type, dims).bytes(9, rawLittleEndian).bytes());
+        initializers.add(Part.of(tensorHeader(name, type, dims).bytes(9, rawLittleEndian).bytes()));
         return this;
     }
 
@@ -145,7 +205,7 @@ public final class OnnxModelWriter {
         p.message(13, new Proto().string(1, "offset").string(2, Long.toString(offset)).bytes());
         p.message(13, new Proto().string(1, "length").string(2, Long.toString(length)).bytes());
         p.varint(14, 1); // DataLocation.EXTERNAL
-        initializers.add(p.bytes());
+        initializers.add(Part.of(p.bytes()));
         return this;
     }
 
@@ -185,38 +245,130 @@ public final class OnnxModelWriter {
         if (values.length != count(dims)) throw new IllegalArgumentException(name + ": count does not fit dims");
         Proto p = tensorHeader(name, ElementType.STRING, dims);
         for (String v : values) p.string(6, v);
-        initializers.add(p.bytes());
+        initializers.add(Part.of(p.bytes()));
+        return this;
+    }
+
+    /**
+     * A float initializer whose values are produced while the model is written, never held as an array: the way to
+     * write hundreds of millions of weights in little memory. {@code values} gives a fresh stream per write.
+     */
+    public OnnxModelWriter initializer(String name, Supplier<FloatStream> values, long... dims) {
+        long count = count(dims);
+        long raw = count * 4;
+        if (raw > Integer.MAX_VALUE) throw new IllegalArgumentException(name + ": over 2 GiB, beyond protobuf's limit");
+        byte[] head = tensorHeader(name, ElementType.FLOAT, dims).rawTag(9, raw).bytes();
+        initializers.add(new Part() {
+            @Override
+            public long size() {
+                return head.length + raw;
+            }
+
+            @Override
+            public void writeTo(OutputStream out) throws IOException {
+                out.write(head);
+                FloatStream s = values.get();
+                ByteBuffer chunk = le(1 << 16);
+                for (long i = 0; i < count; i++) {
+                    if (!chunk.hasRemaining()) {
+                        out.write(chunk.array(), 0, chunk.position());
+                        chunk.clear();
+                    }
+                    chunk.putFloat(s.next());
+                }
+                out.write(chunk.array(), 0, chunk.position());
+            }
+        });
         return this;
     }
 
     public byte[] toBytes() {
-        Proto graph = new Proto();
-        nodes.forEach(n -> graph.message(1, n));
-        graph.string(2, graphName);
-        initializers.forEach(t -> graph.message(5, t));
-        inputs.forEach(v -> graph.message(11, v));
-        outputs.forEach(v -> graph.message(12, v));
-        Proto model = new Proto().varint(1, irVersion).string(2, "ember-tests");
-        model.message(7, graph.bytes());
-        opsets.forEach((domain, version) -> model.message(8, new Proto().string(1, domain).varint(2, version).bytes()));
-        return model.bytes();
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        try {
+            writeTo(out);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return out.toByteArray();
     }
 
+    /** Streams the model to {@code file}: initializers are not first gathered in one array. */
     public Path write(Path file) {
         try {
             if (file.getParent() != null) Files.createDirectories(file.getParent());
-            return Files.write(file, toBytes());
+            try (OutputStream out = new BufferedOutputStream(Files.newOutputStream(file), 1 << 20)) {
+                writeTo(out);
+            }
+            return file;
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
     }
 
+    private void writeTo(OutputStream out) throws IOException {
+        Proto head = new Proto();
+        nodes.forEach(n -> head.message(1, n));
+        head.string(2, graphName);
+        Proto tail = new Proto();
+        inputs.forEach(v -> tail.message(11, v));
+        outputs.forEach(v -> tail.message(12, v));
+        byte[] headBytes = head.bytes();
+        byte[] tailBytes = tail.bytes();
+        long graphSize = headBytes.length + tailBytes.length;
+        List<byte[]> prefixes = new ArrayList<>();
+        for (Part t : initializers) {
+            byte[] prefix = new Proto().rawTag(5, t.size()).bytes();
+            prefixes.add(prefix);
+            graphSize += prefix.length + t.size();
+        }
+        if (graphSize > Integer.MAX_VALUE) throw new IllegalStateException("model over 2 GiB, beyond protobuf's limit");
+        Proto model = new Proto().varint(1, irVersion).string(2, "ember-tests");
+        opsets.forEach((domain, version) -> model.message(8, new Proto().string(1, domain).varint(2, version).bytes()));
+        model.rawTag(7, graphSize);
+        out.write(model.bytes());
+        out.write(headBytes);
+        for (int i = 0; i < initializers.size(); i++) {
+            out.write(prefixes.get(i));
+            initializers.get(i).writeTo(out);
+        }
+        out.write(tailBytes);
+    }
+
+    /** An encoded piece of the graph that may be written as it streams out. */
+    private interface Part {
+        long size();
+
+        void writeTo(OutputStream out) throws IOException;
+
+        static Part of(byte[] bytes) {
+            return new Part() {
+                @Override
+                public long size() {
+                    return bytes.length;
+                }
+
+                @Override
+                public void writeTo(OutputStream out) throws IOException {
+                    out.write(bytes);
+                }
+            };
+        }
+    }
+
     private static byte[] valueInfo(String name, ElementType type, long[] dims) {
-        Proto shape = new Proto();
+        Object[] named = new Object[dims.length];
         for (int i = 0; i < dims.length; i++) {
+            named[i] = dims[i] < 0 ? (i == 0 ? "batch" : "d" + i) : (Object) dims[i];
+        }
+        return valueInfo(name, type, named);
+    }
+
+    private static byte[] valueInfo(String name, ElementType type, Object[] dims) {
+        Proto shape = new Proto();
+        for (Object d : dims) {
             Proto dim = new Proto();
-            if (dims[i] < 0) dim.string(2, i == 0 ? "batch" : "d" + i);
-            else dim.varint(1, dims[i]);
+            if (d instanceof Number n) dim.varint(1, n.longValue());
+            else dim.string(2, d.toString());
             shape.message(1, dim.bytes());
         }
         byte[] tensorType = new Proto().varint(1, type.code).message(2, shape.bytes()).bytes();
@@ -265,6 +417,13 @@ public final class OnnxModelWriter {
 
         Proto string(int field, String value) {
             return bytes(field, value.getBytes(StandardCharsets.UTF_8));
+        }
+
+        /** The tag and length of a length-delimited field whose {@code length} bytes the caller writes after. */
+        Proto rawTag(int field, long length) {
+            tag(field, 2);
+            raw(length);
+            return this;
         }
 
         Proto message(int field, byte[] encoded) {
