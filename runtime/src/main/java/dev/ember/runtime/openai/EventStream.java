@@ -11,6 +11,7 @@ import org.jboss.resteasy.reactive.server.spi.ServerHttpResponse;
 
 import java.nio.charset.StandardCharsets;
 import java.util.Queue;
+import java.util.concurrent.CancellationException;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -75,6 +76,12 @@ final class EventStream implements TokenSink {
 
     @Override
     public void failed(Throwable failure) {
+        if (Failure.unwrap(failure) instanceof CancellationException) {
+            // cancelled because the client left: there is no one to tell
+            queue.add(END);
+            schedule();
+            return;
+        }
         Failure kind = Failure.of(failure);
         String message = Failure.unwrap(failure).getMessage();
         if (kind == Failure.INTERNAL || message == null) {

@@ -1,6 +1,7 @@
 package dev.ember.runtime.codec.openai;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.ember.runtime.api.ChatMessage;
 import dev.ember.runtime.api.GenerationRequest;
 import dev.ember.runtime.api.InvalidInputException;
@@ -83,6 +84,21 @@ public final class CompletionRequests {
             maxTokens = maxTokens(root, "max_tokens");
         }
         return call(true, model, root, null, chat, maxTokens);
+    }
+
+    /**
+     * The data of a CloudEvent routed to generator {@code function}: a chat completions request when it has
+     * {@code messages}, else a completions request. The route names the function, so {@code model} may be left out
+     * (and is taken as the function); the reply is one event, so {@code stream} must not be true.
+     */
+    public static CompletionCall event(JsonNode data, String function) {
+        ObjectNode root = object(data).deepCopy();
+        root.put("model", function);
+        CompletionCall call = root.has("messages") ? chat(root) : completion(root);
+        if (call.stream()) {
+            throw new InvalidInputException("'stream' must be false: an event gets one reply event, not a stream");
+        }
+        return call;
     }
 
     private static CompletionCall call(boolean chat, String model, JsonNode root, String prompt,

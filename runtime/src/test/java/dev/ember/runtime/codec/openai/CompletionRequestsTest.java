@@ -166,4 +166,22 @@ class CompletionRequestsTest {
         JsonNode role = json("{\"model\": \"m\", \"messages\": [{\"role\": \"SECRET\", \"content\": \"a\"}]}");
         assertThatThrownBy(() -> CompletionRequests.chat(role)).hasMessageNotContaining("SECRET");
     }
+
+    @Test
+    void anEventsDataIsAChatOrACompletionRequestForTheRoutedFunction() throws Exception {
+        CompletionCall chat = CompletionRequests.event(json("{\"model\": \"other\", \"messages\": [{\"role\":"
+                + " \"user\", \"content\": \"hi\"}], \"max_tokens\": 3}"), "gen");
+        assertThat(chat.chat()).isTrue();
+        assertThat(chat.model()).isEqualTo("gen");
+        assertThat(chat.request().maxTokens()).hasValue(3);
+        CompletionCall completion = CompletionRequests.event(json("{\"prompt\": \"Once\"}"), "gen");
+        assertThat(completion.chat()).isFalse();
+        assertThat(completion.model()).isEqualTo("gen");
+        assertThat(completion.request().prompt()).isEqualTo("Once");
+        JsonNode stream = json("{\"prompt\": \"Once\", \"stream\": true}");
+        assertThatThrownBy(() -> CompletionRequests.event(stream, "gen")).isInstanceOf(InvalidInputException.class)
+                .hasMessageStartingWith("'stream'");
+        JsonNode neither = json("{\"input\": \"x\"}");
+        assertThatThrownBy(() -> CompletionRequests.event(neither, "gen")).hasMessageStartingWith("'prompt'");
+    }
 }

@@ -1,0 +1,43 @@
+package dev.ember.it;
+
+import dev.ember.runtime.testing.DecoderModels;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.Map;
+
+/**
+ * The fixture repository (plain models, to be refused as generators) and a generated decoder with seeded random
+ * weights, in the Optimum with-past layout, served as function {@code gen} by pointing its model at the directory's model.onnx.
+ */
+public class GeneratorRepository extends FixtureRepository {
+
+    static final String GEN = "gen";
+    /** The decoder's context: a prompt beyond it is refused. */
+    static final int MAX_POSITIONS = 512;
+    /** A decoder with a long context, whose generation of {@link #LONG_TOKENS} outlasts any test's client. */
+    static final String LONG = "gen_long";
+    static final int LONG_TOKENS = 8000;
+
+    @Override
+    public Map<String, String> start() {
+        Map<String, String> config = new HashMap<>(super.start());
+        try {
+            Path dir = Files.createTempDirectory("ember-gen");
+            DecoderModels.builder().seed(13).maxPositions(MAX_POSITIONS).write(dir);
+            // the model file of the directory: ModelSource takes a file, not the directory itself
+            config.put("ember.functions." + GEN + ".model", dir.resolve("model.onnx").toString());
+            config.put("ember.functions." + GEN + ".timeout", "60s");
+            Path longDir = Files.createTempDirectory("ember-gen-long");
+            DecoderModels.builder().seed(14).maxPositions(LONG_TOKENS + 192).write(longDir);
+            config.put("ember.functions." + LONG + ".model", longDir.resolve("model.onnx").toString());
+            config.put("ember.functions." + LONG + ".timeout", "600s");
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return config;
+    }
+}
