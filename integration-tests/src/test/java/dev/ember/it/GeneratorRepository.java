@@ -11,7 +11,8 @@ import java.util.Map;
 
 /**
  * The fixture repository (plain models, to be refused as generators) and a generated decoder with seeded random
- * weights, in the Optimum with-past layout, served as function {@code gen} by pointing its model at the directory's model.onnx.
+ * weights, in the Optimum with-past layout, served as function {@code gen} by pointing its model at the directory's
+ * model.onnx, and by the Java function {@link ShapedGenerator} wrapping the same files.
  */
 public class GeneratorRepository extends FixtureRepository {
 
@@ -31,6 +32,9 @@ public class GeneratorRepository extends FixtureRepository {
             // the model file of the directory: ModelSource takes a file, not the directory itself
             config.put("ember.functions." + GEN + ".model", dir.resolve("model.onnx").toString());
             config.put("ember.functions." + GEN + ".timeout", "60s");
+            // ShapedGenerator wraps the same decoder
+            config.put("it.shaped-generator", "true");
+            config.put("ember.functions." + ShapedGenerator.NAME + ".model", dir.resolve("model.onnx").toString());
             Path longDir = Files.createTempDirectory("ember-gen-long");
             DecoderModels.builder().seed(14).maxPositions(LONG_TOKENS + 192).write(longDir);
             config.put("ember.functions." + LONG + ".model", longDir.resolve("model.onnx").toString());

@@ -245,9 +245,36 @@ public class OpenAiGenerationTest {
     }
 
     @Test
+    void aJavaFunctionShapesThePromptOfTheGeneratorItWraps() {
+        String greedy = "\"temperature\": 0, \"max_tokens\": 8, \"logit_bias\": " + noEos() + "}";
+        String shaped = complete("/v1/completions", "{\"model\": \"shaped\", \"prompt\": \"" + PROMPT + "\", "
+                + greedy).getString("choices[0].text");
+        String direct = complete("/v1/completions", "{\"model\": \"gen\", \"prompt\": \""
+                + ShapedGenerator.PREAMBLE + PROMPT + "\", " + greedy).getString("choices[0].text");
+        assertThat(shaped).isEqualTo(direct);
+        given().contentType(ContentType.JSON).body("{\"model\": \"shaped\", " + CHAT + "}")
+                .post("/v1/chat/completions").then().statusCode(400).body("error.param", equalTo("messages"));
+    }
+
+    @Test
+    void aFailureAfterTheFirstByteIsAnErrorEventAndTheEnd() throws Exception {
+        Stream s = stream("/v1/completions", "{\"model\": \"shaped\", \"prompt\": \"FAIL " + PROMPT + "\","
+                + " \"max_tokens\": 20, \"logit_bias\": " + noEos() + ", \"stream\": true}");
+        assertThat(s.status()).isEqualTo(200);
+        assertThat(s.data()).doesNotContain("[DONE]");
+        JsonNode error = JSON.readTree(s.data().get(s.data().size() - 1)).path("error");
+        assertThat(error.path("type").asText()).isEqualTo("server_error");
+        assertThat(error.path("message").asText()).contains("internal error").doesNotContain("IllegalState")
+                .doesNotContain("fault of the function");
+        for (String d : s.data().subList(0, s.data().size() - 1)) {
+            assertThat(JSON.readTree(d).path("object").asText()).isEqualTo("text_completion");
+        }
+    }
+
+    @Test
     void generatorsAreListedWithTheOtherFunctions() {
         List<String> ids = given().get("/v1/models").then().statusCode(200).extract().jsonPath().getList("data.id");
-        assertThat(ids).contains("gen", "embed", "add");
+        assertThat(ids).contains("gen", "shaped", "embed", "add");
     }
 
     @Test

@@ -1,5 +1,6 @@
 package dev.ember.runtime.openai;
 
+import dev.ember.runtime.api.InferenceFailedException;
 import dev.ember.runtime.codec.openai.CompletionBodies;
 import dev.ember.runtime.generate.Generation;
 import dev.ember.runtime.generate.GenerationResult;
@@ -86,7 +87,9 @@ final class EventStream implements TokenSink {
         String message = Failure.unwrap(failure).getMessage();
         if (kind == Failure.INTERNAL || message == null) {
             LOG.errorf(failure, "a stream failed after its first byte");
-            message = "internal error";
+            // as the error mapper says it: which function failed, nothing of the cause
+            message = Failure.unwrap(failure) instanceof InferenceFailedException ? message + ": internal error"
+                    : "internal error";
         }
         queue.add(frame(CompletionBodies.error(kind.status, message)));
         queue.add(END);
