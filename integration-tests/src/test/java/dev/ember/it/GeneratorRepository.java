@@ -22,6 +22,8 @@ public class GeneratorRepository extends FixtureRepository {
     /** A decoder with a long context, whose generation of {@link #LONG_TOKENS} outlasts any test's client. */
     static final String LONG = "gen_long";
     static final int LONG_TOKENS = 8000;
+    /** The long decoder again, with room for one sequence and one waiting: a third request is 503. */
+    static final String ONE = "gen_one";
 
     @Override
     public Map<String, String> start() {
@@ -39,6 +41,9 @@ public class GeneratorRepository extends FixtureRepository {
             DecoderModels.builder().seed(14).maxPositions(LONG_TOKENS + 192).write(longDir);
             config.put("ember.functions." + LONG + ".model", longDir.resolve("model.onnx").toString());
             config.put("ember.functions." + LONG + ".timeout", "600s");
+            config.put("ember.functions." + ONE + ".model", longDir.resolve("model.onnx").toString());
+            config.put("ember.functions." + ONE + ".generate.max-running", "1");
+            config.put("ember.functions." + ONE + ".generate.max-waiting", "1");
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }

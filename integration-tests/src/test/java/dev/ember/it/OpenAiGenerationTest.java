@@ -24,6 +24,8 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -212,13 +214,50 @@ public class OpenAiGenerationTest {
         assertThat(lines.readLine()).startsWith("data: ");
         assertThat(Metrics.value("ember_generate_sequences_running", "function", f)).isEqualTo(1.0);
         in.close();
-        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
-        while (Metrics.value("ember_generate_sequences_running", "function", f) > 0) {
-            assertThat(System.nanoTime()).as("the sequence leaves the batch").isLessThan(deadline);
-            Thread.onSpinWait();
-        }
+        awaitMetric("ember_generate_sequences_running", f, 0);
         double generated = Metrics.value("ember_generate_completion_tokens_total", "function", f) - tokensBefore;
         assertThat(generated).as("the generation stopped before its end").isLessThan(max);
+    }
+
+    @Test
+    void aFullQueueIs503WithRetryAfterBeforeAnyByteOfTheStream() throws Exception {
+        String f = GeneratorRepository.ONE;
+        String body = "{\"model\": \"" + f + "\", \"prompt\": \"" + PROMPT + "\", \"max_tokens\": "
+                + GeneratorRepository.LONG_TOKENS + ", \"logit_bias\": " + noEos() + ", \"stream\": true}";
+        HttpResponse<InputStream> running = HTTP.send(post("/v1/completions", body),
+                HttpResponse.BodyHandlers.ofInputStream());
+        assertThat(running.statusCode()).isEqualTo(200);
+        assertThat(new BufferedReader(new InputStreamReader(running.body(), StandardCharsets.UTF_8)).readLine())
+                .startsWith("data: ");
+        // the one slot is taken: the second waits (its status line too), the third finds the queue full
+        CompletableFuture<HttpResponse<InputStream>> waiting = HTTP.sendAsync(post("/v1/completions", body),
+                HttpResponse.BodyHandlers.ofInputStream());
+        awaitMetric("ember_generate_sequences_waiting", f, 1);
+        assertThat(waiting).isNotDone();
+        HttpResponse<String> refused = HTTP.send(post("/v1/completions", body), HttpResponse.BodyHandlers.ofString());
+        assertThat(refused.statusCode()).as(refused.body()).isEqualTo(503);
+        assertThat(refused.headers().firstValue("Content-Type").orElse("")).startsWith("application/json");
+        assertThat(refused.headers().firstValue("Retry-After")).isPresent();
+        JsonNode error = JSON.readTree(refused.body()).path("error");
+        assertThat(error.path("type").asText()).isEqualTo("server_error");
+        assertThat(error.path("code").asText()).isEqualTo("unavailable");
+        // the first client leaves; the waiting one is admitted and its stream starts
+        running.body().close();
+        HttpResponse<InputStream> admitted = waiting.get(30, TimeUnit.SECONDS);
+        assertThat(admitted.statusCode()).isEqualTo(200);
+        assertThat(new BufferedReader(new InputStreamReader(admitted.body(), StandardCharsets.UTF_8)).readLine())
+                .startsWith("data: ");
+        admitted.body().close();
+        awaitMetric("ember_generate_sequences_running", f, 0);
+    }
+
+    /** Waits until the gauge of {@code function} reads {@code value}. */
+    static void awaitMetric(String gauge, String function, double value) {
+        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+        while (Metrics.value(gauge, "function", function) != value) {
+            assertThat(System.nanoTime()).as("%s of %s reaches %s", gauge, function, value).isLessThan(deadline);
+            Thread.onSpinWait();
+        }
     }
 
     @Test
