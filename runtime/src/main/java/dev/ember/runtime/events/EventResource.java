@@ -78,7 +78,7 @@ public class EventResource {
 
     @RequestBody(description = "Binary mode: the data as the body, the attributes as ce-* headers (values"
             + " percent-encoded or raw UTF-8); structured mode: the whole event", content = {
-                @Content(mediaType = "application/json", schema = @Schema(ref = "function_request")),
+                @Content(mediaType = "application/json", schema = @Schema(ref = "event_data")),
                 @Content(mediaType = "application/cloudevents+json", schema = @Schema(ref = "cloudevent"))})
     @Parameter(in = ParameterIn.HEADER, name = "ce-specversion", required = false,
             description = "Binary mode: 1.0", schema = @Schema(type = SchemaType.STRING))
@@ -89,7 +89,7 @@ public class EventResource {
     @Parameter(in = ParameterIn.HEADER, name = "ce-type", required = false,
             description = "Binary mode: the type, which routes it", schema = @Schema(type = SchemaType.STRING))
     @APIResponse(responseCode = "200", description = "The reply event, in the mode of the request", content = {
-                @Content(mediaType = "application/json", schema = @Schema(ref = "function_response")),
+                @Content(mediaType = "application/json", schema = @Schema(ref = "event_reply_data")),
                 @Content(mediaType = "application/cloudevents+json", schema = @Schema(ref = "cloudevent"))})
     @APIResponse(responseCode = "202", description = "Taken by a route without replies; no body")
     @APIResponse(responseCode = "400", ref = "bad_request")
