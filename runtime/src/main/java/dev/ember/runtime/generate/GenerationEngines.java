@@ -12,6 +12,7 @@ import dev.ember.runtime.pool.KvCacheBudget;
 import dev.ember.runtime.repository.ModelCatalog;
 import dev.ember.runtime.repository.ModelSource;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.quarkus.runtime.Startup;
 import jakarta.annotation.PreDestroy;
 import jakarta.enterprise.context.ApplicationScoped;
 import org.jboss.logging.Logger;
@@ -30,6 +31,7 @@ import java.util.concurrent.ConcurrentHashMap;
  * the model it runs.
  */
 @ApplicationScoped
+@Startup
 public class GenerationEngines {
 
     private static final Logger LOG = Logger.getLogger(GenerationEngines.class);
@@ -47,6 +49,15 @@ public class GenerationEngines {
         this.config = config;
         this.budget = budget;
         this.registry = registry;
+        // a generator version's meters exist from the start (at 0), like the other per-version meters
+        for (String function : catalog.models()) {
+            for (ModelSource source : catalog.versions(function).values()) {
+                if (generates(source.id())) {
+                    metrics(source.id());
+                    account(source.id());
+                }
+            }
+        }
     }
 
     /**
@@ -105,12 +116,16 @@ public class GenerationEngines {
         }
         Decoder decoder = model.decoder();
         EmberConfig.Generate settings = config.functions().get(id.model()).generate();
-        OptionalLong own = settings.kvCacheBudget().map(m -> OptionalLong.of(m.asLongValue()))
-                .orElse(OptionalLong.empty());
         LOG.infof("generator %s: context %d tokens, %d KV cache bytes per token, up to %d sequences at once", id,
                 files.maxPositions(), decoder.layout().bytesPerToken(), settings.maxRunning());
         return new GenerationEngine(id, decoder, files, new GenerationEngine.Settings(settings.maxRunning(),
-                settings.maxWaiting(), settings.prefillChunk()), budget.account(id, own), metrics(id));
+                settings.maxWaiting(), settings.prefillChunk()), account(id), metrics(id));
+    }
+
+    private KvCacheBudget.Account account(ModelId id) {
+        OptionalLong own = config.functions().get(id.model()).generate().kvCacheBudget()
+                .map(m -> OptionalLong.of(m.asLongValue())).orElse(OptionalLong.empty());
+        return budget.account(id, own);
     }
 
     /** Drops the engines of models that were unloaded since. */

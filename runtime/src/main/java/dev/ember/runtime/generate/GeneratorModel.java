@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.ember.runtime.api.GenerationRequest;
 import dev.ember.runtime.api.InvalidInputException;
+import dev.ember.runtime.api.LogitsProcessor;
 import dev.ember.runtime.api.ModelId;
 import dev.ember.runtime.api.ModelLoadException;
 
@@ -55,7 +56,7 @@ public final class GeneratorModel implements AutoCloseable {
 
     /** What a sequence runs with: validated, defaults applied. */
     record Prepared(long[] prompt, int maxTokens, double temperature, double topP, long seed, List<String> stop,
-            List<dev.ember.runtime.api.LogitsProcessor> processors) {
+            List<LogitsProcessor> processors) {
     }
 
     /** Whether {@code dir} holds a generator's files beside its graph: {@code config.json} and {@code tokenizer.json}. */

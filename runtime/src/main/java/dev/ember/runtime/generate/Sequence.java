@@ -10,6 +10,7 @@ import java.util.Arrays;
 import java.util.Set;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
+import java.util.function.Consumer;
 
 /**
  * One generation inside its engine: its tokens (the prompt, then those generated; the last generated one is not
@@ -35,6 +36,7 @@ final class Sequence implements Generation {
     /** Until when it may wait for its first schedule (nanoTime). */
     final long deadline;
     final CompletableFuture<Generation> admitted = new CompletableFuture<>();
+    final Consumer<Generation> onScheduled;
     private final CompletableFuture<GenerationResult> result = new CompletableFuture<>();
     private volatile boolean cancelled;
 
@@ -53,7 +55,9 @@ final class Sequence implements Generation {
     KvCache own;
 
     Sequence(ModelId id, GenerationEngine engine, GeneratorModel.Prepared prepared, GeneratorModel model,
-            TokenSink sink, GenerationMetrics metrics, long submitted, long deadline) {
+            TokenSink sink, GenerationMetrics metrics, long submitted, long deadline,
+            Consumer<Generation> onScheduled) {
+        this.onScheduled = onScheduled;
         this.id = id;
         this.engine = engine;
         this.sink = sink;

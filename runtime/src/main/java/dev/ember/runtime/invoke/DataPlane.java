@@ -199,16 +199,8 @@ public class DataPlane {
                     metrics.phase(id, "load", System.nanoTime() - start);
                 }
                 GenerationEngine engine = engines().engine(model);
-                CompletableFuture<Generation> inner = engine.submit(shaped, sink, deadline);
-                queued.set(inner);
-                if (admitted.isCancelled()) {
-                    inner.cancel(false);
-                }
-                inner.whenComplete((g, failure) -> {
-                    if (failure != null) {
-                        done.completeExceptionally(failure);
-                        return;
-                    }
+                // on the engine's thread, before any text: the caller's future completes first
+                CompletableFuture<Generation> inner = engine.submit(shaped, sink, deadline, g -> {
                     admitted.complete(new Answered(g, answered));
                     g.result().whenComplete((r, f) -> {
                         if (f != null && Failure.unwrap(f) instanceof CancellationException) {
@@ -222,6 +214,15 @@ public class DataPlane {
                             done.complete(null);
                         }
                     });
+                });
+                queued.set(inner);
+                if (admitted.isCancelled()) {
+                    inner.cancel(false);
+                }
+                inner.whenComplete((g, failure) -> {
+                    if (failure != null) {
+                        done.completeExceptionally(failure);
+                    }
                 });
             }).exceptionally(failure -> {
                 done.completeExceptionally(failure);

@@ -4,6 +4,7 @@ import ai.onnxruntime.OnnxTensor;
 import ai.onnxruntime.OnnxValue;
 import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
+import dev.ember.runtime.api.InferenceFailedException;
 
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -91,7 +92,8 @@ final class OnnxDecoder implements Decoder {
             OrtSession.Result result = model.withSession(s -> s.run(all, outputs));
             return take(result, rows, seq);
         } catch (OrtException e) {
-            throw new IllegalArgumentException("the decoder inputs could not be made into tensors", e);
+            throw new InferenceFailedException("model " + model.id() + ": its inputs could not be made into tensors: "
+                    + "ONNX Runtime error " + e.getCode(), e);
         } finally {
             // the caller's past is not ours to close; only the tensors made here
             feeds.values().forEach(OnnxTensor::close);

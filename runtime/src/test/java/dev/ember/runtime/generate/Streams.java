@@ -32,12 +32,18 @@ final class Streams {
 
     Streams(FakeDecoder decoder, GenerationEngine.Settings settings, long processBudget, OptionalLong versionBudget,
             int maxPositions) {
+        this(decoder, settings, null, processBudget, versionBudget, maxPositions, ID);
+    }
+
+    /** An engine of version {@code id} on {@code shared} budget (a new one of {@code processBudget} when null). */
+    Streams(FakeDecoder decoder, GenerationEngine.Settings settings, KvCacheBudget shared, long processBudget,
+            OptionalLong versionBudget, int maxPositions, ModelId id) {
         this.decoder = decoder;
-        this.budget = new KvCacheBudget(processBudget, registry);
-        this.metrics = new GenerationMetrics(registry, ID);
-        this.model = new GeneratorModel(ID, FakeDecoder.BYTES, Optional.empty(), Set.of((long) FakeDecoder.EOS),
+        this.budget = shared != null ? shared : new KvCacheBudget(processBudget, registry);
+        this.metrics = new GenerationMetrics(registry, id);
+        this.model = new GeneratorModel(id, FakeDecoder.BYTES, Optional.empty(), Set.of((long) FakeDecoder.EOS),
                 maxPositions, OptionalDouble.empty(), OptionalDouble.empty());
-        this.engine = new GenerationEngine(ID, decoder, model, settings, budget.account(ID, versionBudget), metrics);
+        this.engine = new GenerationEngine(id, decoder, model, settings, budget.account(id, versionBudget), metrics);
     }
 
     static Streams of(FakeDecoder decoder) {
@@ -61,6 +67,19 @@ final class Streams {
             int k = tokens.length - promptLength;
             int forced = k < bytes.length ? (int) bytes[k] : FakeDecoder.EOS;
             logits[forced] += 1000;
+        };
+    }
+
+    /**
+     * A processor that, when the sequence holds {@code length} tokens, tells {@code reached} and holds the engine's
+     * thread until {@code goOn} completes: the test then acts at a known step, whatever the machine's speed.
+     */
+    static LogitsProcessor pauses(int length, CompletableFuture<Void> reached, CompletableFuture<Void> goOn) {
+        return (tokens, logits) -> {
+            if (tokens.length == length) {
+                reached.complete(null);
+                goOn.join();
+            }
         };
     }
 

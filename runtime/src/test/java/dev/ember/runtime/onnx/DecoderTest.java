@@ -54,12 +54,15 @@ class DecoderTest {
         return loaded;
     }
 
+    Decoder decoder(int heads, int kvHeads, boolean positions) throws Exception {
+        return load(DecoderModels.builder().heads(heads).kvHeads(kvHeads).positionIds(positions), "m").decoder();
+    }
+
     @ParameterizedTest(name = "{0}")
     @MethodSource("shapes")
     void cachedDecodingEqualsFullRecomputation(String what, int heads, int kvHeads, boolean positions)
             throws Exception {
-        Decoder decoder = load(DecoderModels.builder().heads(heads).kvHeads(kvHeads).positionIds(positions), "m")
-                .decoder();
+        Decoder decoder = decoder(heads, kvHeads, positions);
         assertThat(decoder.layout().kvHeads()).isEqualTo(kvHeads);
         List<Long> tokens = new ArrayList<>(List.of(72L, 101L, 108L, 108L, 111L));
         DecoderOutput out = decoder.run(new long[][] {unbox(tokens)}, ones(1, tokens.size()),
@@ -93,8 +96,7 @@ class DecoderTest {
     @MethodSource("shapes")
     void aLeftPaddedRowGivesTheLogitsOfTheRowAlone(String what, int heads, int kvHeads, boolean positions)
             throws Exception {
-        Decoder decoder = load(DecoderModels.builder().heads(heads).kvHeads(kvHeads).positionIds(positions), "m")
-                .decoder();
+        Decoder decoder = decoder(heads, kvHeads, positions);
         long[] a = {87, 104, 121};
         long[] b = {84, 104, 101, 32, 99, 97};
         // batch: a left-padded by 3, b as it is
@@ -222,6 +224,48 @@ class DecoderTest {
         }
         out.present().close();
         assertThatThrownBy(() -> out.present().select(new int[] {0}, 3)).isInstanceOf(IllegalStateException.class);
+    }
+
+    @Test
+    void aCudaErrorFallsBackToTheCpuAndRepeatsTheRun() throws Exception {
+        Path file = DecoderModels.builder().write(dir.resolve("cuda")).resolve("model.onnx");
+        byte[] bytes = Files.readAllBytes(file);
+        ai.onnxruntime.OrtEnvironment env = OnnxEnvironment.get();
+        SimpleMeterRegistry registry = new SimpleMeterRegistry();
+        SessionFactory factory = new SessionFactory(TestConfig.ember(Map.of("ember.device", "cpu")), registry);
+        ModelId id = new ModelId("cuda", 1);
+        CudaRunFallbackTest.FailingCudaSession cuda = new CudaRunFallbackTest.FailingCudaSession(
+                env.createSession(bytes, new ai.onnxruntime.OrtSession.SessionOptions()), 1,
+                CudaRunFallbackTest.CUDA_FAILURE);
+        LoadedModel model = new LoadedModel(id, env, cuda, new dev.ember.runtime.api.ModelSignature(
+                TensorConversion.specs(cuda.ort.getInputInfo()), TensorConversion.specs(cuda.ort.getOutputInfo())),
+                bytes.length, false, 1 << 20, factory.cpuFallback(env, id, new SessionFactory.Model(null, bytes,
+                        bytes.length)));
+        open.add(model);
+        Decoder decoder = model.decoder();
+        DecoderOutput out = decoder.run(new long[][] {{5, 6, 7}}, ones(1, 3), new long[][] {range(0, 3)},
+                decoder.empty(1));
+        open.add(out.present());
+        assertThat(model.device()).isEqualTo("cpu");
+        assertThat(cuda.closed()).isTrue();
+        Decoder reference = load(DecoderModels.builder(), "ref").decoder();
+        assertClose(out.logits()[0], fullLogits(reference, new long[] {5, 6, 7}), 1e-6f);
+        // the cache made before the fallback feeds the CPU session
+        DecoderOutput next = decoder.run(new long[][] {{8}}, ones(1, 4), new long[][] {{3}}, out.present());
+        open.add(next.present());
+        assertClose(next.logits()[0], fullLogits(reference, new long[] {5, 6, 7, 8}), 1e-4f);
+    }
+
+    @Test
+    void aTokenOutsideTheVocabIsTheClientsError() throws Exception {
+        Decoder decoder = load(DecoderModels.builder(), "m").decoder();
+        KvCache empty = decoder.empty(1);
+        open.add(empty);
+        assertThatThrownBy(() -> decoder.run(new long[][] {{1, 100_000}}, ones(1, 2), new long[][] {range(0, 2)},
+                empty)).isInstanceOf(dev.ember.runtime.api.InvalidInputException.class)
+                .hasMessageContaining("out of range");
+        assertThatThrownBy(() -> decoder.run(new long[][] {{1, 2}}, ones(1, 3), new long[][] {range(0, 2)}, empty))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("attention_mask");
     }
 
     private static float[] fullLogits(Decoder decoder, long[] ids) {

@@ -350,16 +350,7 @@ public final class DecoderModels {
     }
 
     /** Seeded random weights, each tensor from its own split of the seed so that one shape change moves no other. */
-    private static final class Weights {
-        private final OnnxModelWriter w;
-        private final SplittableRandom root;
-        private final float scale;
-
-        Weights(OnnxModelWriter w, SplittableRandom root, float scale) {
-            this.w = w;
-            this.root = root;
-            this.scale = scale;
-        }
+    private record Weights(OnnxModelWriter w, SplittableRandom root, float scale) {
 
         /** Uniform with standard deviation {@code std * scale}: cheaper than Gaussian, same spread. */
         void normal(String name, float std, long... dims) {
