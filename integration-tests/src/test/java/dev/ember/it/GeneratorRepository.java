@@ -11,8 +11,8 @@ import java.util.Map;
 
 /**
  * The fixture repository (plain models, to be refused as generators) and a generated decoder with seeded random
- * weights, in the Optimum with-past layout, served as function {@code gen} by pointing its model at the directory's
- * model.onnx, and by the Java function {@link ShapedGenerator} wrapping the same files.
+ * weights, in the Optimum with-past layout, served as function {@code gen} by pointing its model at the directory, and
+ * by the Java function {@link ShapedGenerator} wrapping the same files.
  */
 public class GeneratorRepository extends FixtureRepository {
 
@@ -31,17 +31,16 @@ public class GeneratorRepository extends FixtureRepository {
         try {
             Path dir = Files.createTempDirectory("ember-gen");
             DecoderModels.builder().seed(13).maxPositions(MAX_POSITIONS).write(dir);
-            // the model file of the directory: ModelSource takes a file, not the directory itself
-            config.put("ember.functions." + GEN + ".model", dir.resolve("model.onnx").toString());
+            config.put("ember.functions." + GEN + ".model", dir.toString());
             config.put("ember.functions." + GEN + ".timeout", "60s");
             // ShapedGenerator wraps the same decoder
             config.put("it.shaped-generator", "true");
-            config.put("ember.functions." + ShapedGenerator.NAME + ".model", dir.resolve("model.onnx").toString());
+            config.put("ember.functions." + ShapedGenerator.NAME + ".model", dir.toString());
             Path longDir = Files.createTempDirectory("ember-gen-long");
             DecoderModels.builder().seed(14).maxPositions(LONG_TOKENS + 192).write(longDir);
-            config.put("ember.functions." + LONG + ".model", longDir.resolve("model.onnx").toString());
+            config.put("ember.functions." + LONG + ".model", longDir.toString());
             config.put("ember.functions." + LONG + ".timeout", "600s");
-            config.put("ember.functions." + ONE + ".model", longDir.resolve("model.onnx").toString());
+            config.put("ember.functions." + ONE + ".model", longDir.toString());
             config.put("ember.functions." + ONE + ".generate.max-running", "1");
             config.put("ember.functions." + ONE + ".generate.max-waiting", "1");
         } catch (IOException e) {
