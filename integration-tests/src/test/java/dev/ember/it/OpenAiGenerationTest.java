@@ -49,7 +49,11 @@ public class OpenAiGenerationTest {
     URI base;
 
     /** A stream as a client reads it: the data of each event, [DONE] included, and the headers. */
-    record Stream(int status, String contentType, List<String> data) {
+    record Stream(int status, java.net.http.HttpHeaders headers, List<String> data) {
+
+        String contentType() {
+            return headers.firstValue("Content-Type").orElse("");
+        }
 
         List<JsonNode> chunks() throws IOException {
             List<JsonNode> chunks = new ArrayList<>();
@@ -61,14 +65,23 @@ public class OpenAiGenerationTest {
     }
 
     HttpRequest post(String path, String body) {
+        return post(path, body, "application/json");
+    }
+
+    /** OpenAI's Python SDK sends Accept: application/json for a stream too; other clients text/event-stream. */
+    HttpRequest post(String path, String body, String accept) {
         return HttpRequest.newBuilder(base.resolve(path)).timeout(Duration.ofSeconds(60))
-                .header("Content-Type", "application/json").header("Accept", "application/json")
+                .header("Content-Type", "application/json").header("Accept", accept)
                 .POST(HttpRequest.BodyPublishers.ofString(body)).build();
     }
 
     /** Reads the event stream line by line as SSE defines it: "data: x" lines, each event ended by a blank line. */
     Stream stream(String path, String body) throws Exception {
-        HttpResponse<InputStream> r = HTTP.send(post(path, body), HttpResponse.BodyHandlers.ofInputStream());
+        return stream(post(path, body));
+    }
+
+    Stream stream(HttpRequest request) throws Exception {
+        HttpResponse<InputStream> r = HTTP.send(request, HttpResponse.BodyHandlers.ofInputStream());
         List<String> data = new ArrayList<>();
         try (BufferedReader lines = new BufferedReader(new InputStreamReader(r.body(), StandardCharsets.UTF_8))) {
             String pending = null;
@@ -85,7 +98,7 @@ public class OpenAiGenerationTest {
             }
             assertThat(pending).as("the last event is ended by a blank line").isNull();
         }
-        return new Stream(r.statusCode(), r.headers().firstValue("Content-Type").orElse(""), data);
+        return new Stream(r.statusCode(), r.headers(), data);
     }
 
     JsonPath complete(String path, String body) {
@@ -140,9 +153,14 @@ public class OpenAiGenerationTest {
         assertThat(whole.getString("choices[0].message.role")).isEqualTo("assistant");
         String answer = whole.getString("choices[0].message.content");
 
-        Stream s = stream("/v1/chat/completions", request + ", \"stream\": true,"
-                + " \"stream_options\": {\"include_usage\": true}}");
+        Stream s = stream(post("/v1/chat/completions", request + ", \"stream\": true,"
+                + " \"stream_options\": {\"include_usage\": true}}", "text/event-stream"));
         assertThat(s.status()).isEqualTo(200);
+        assertThat(s.contentType()).startsWith("text/event-stream");
+        // the route filters and the version header apply to a stream as to any response
+        assertThat(s.headers().firstValue("Ember-Version")).hasValue("1");
+        assertThat(s.headers().firstValue("X-Request-Id")).isPresent();
+        assertThat(s.headers().firstValue("Cache-Control")).hasValue("no-cache");
         assertThat(s.data()).last().isEqualTo("[DONE]");
         List<JsonNode> chunks = s.chunks();
         assertThat(chunks.get(0).at("/choices/0/delta").toString())
