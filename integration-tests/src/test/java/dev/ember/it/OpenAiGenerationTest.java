@@ -27,6 +27,8 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 
 /**
  * {@code /v1/completions} and {@code /v1/chat/completions} end to end on a generated decoder: the shapes, SSE
@@ -287,6 +289,22 @@ public class OpenAiGenerationTest {
                 .then().statusCode(400).body("error.param", equalTo("model"));
         given().contentType(ContentType.JSON).body("{\"model\": \"gen\", \"input\": \"a\"}").post("/v1/embeddings")
                 .then().statusCode(400).body("error.param", equalTo("model"));
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @CsvSource(delimiter = '|', quoteCharacter = '`', value = {
+            "max_tokens beyond the context | /v1/completions      | max_tokens  | {\"model\": \"gen\", \"prompt\": \"a\", \"max_tokens\": 600}",
+            "empty prompt                  | /v1/completions      | prompt      | {\"model\": \"gen\", \"prompt\": \"\"}",
+            "temperature 3                 | /v1/completions      | temperature | {\"model\": \"gen\", \"prompt\": \"a\", \"temperature\": 3}",
+            "temperature hot, streaming    | /v1/completions      | temperature | {\"model\": \"gen\", \"prompt\": \"a\", \"temperature\": \"hot\", \"stream\": true}",
+            "n 3                           | /v1/chat/completions | n           | {\"model\": \"gen\", \"messages\": [{\"role\": \"user\", \"content\": \"a\"}], \"n\": 3}",
+            "unknown role                  | /v1/chat/completions | messages[0].role | {\"model\": \"gen\", \"messages\": [{\"role\": \"king\", \"content\": \"a\"}]}",
+            "stream a string               | /v1/chat/completions | stream      | {\"model\": \"gen\", \"messages\": [{\"role\": \"user\", \"content\": \"a\"}], \"stream\": \"yes\"}",
+    })
+    void badInputToAGeneratorIs400NamingTheField(String name, String path, String param, String body) {
+        given().contentType(ContentType.JSON).body(body).post(path).then().statusCode(400)
+                .contentType(ContentType.JSON).body("error.param", equalTo(param))
+                .body("error.type", equalTo("invalid_request_error"));
     }
 
     @Test
