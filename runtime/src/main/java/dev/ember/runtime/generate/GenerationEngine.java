@@ -222,6 +222,16 @@ public final class GenerationEngine {
             LOG.errorf(t, "the generation engine of %s failed", id);
             failEverything(t instanceof EmberException e ? e
                     : new InferenceFailedException("the generation engine of " + id + " failed", t));
+            lock.lock();
+            try {
+                thread = null;
+                // work that arrived meanwhile gets a fresh thread
+                if (!waiting.isEmpty() && !closed) {
+                    signal();
+                }
+            } finally {
+                lock.unlock();
+            }
         }
     }
 
@@ -641,16 +651,6 @@ public final class GenerationEngine {
             metrics.running.decrementAndGet();
             s.fail(failure);
             s.release();
-        }
-        lock.lock();
-        try {
-            thread = null;
-            // work that arrived meanwhile gets a fresh thread
-            if (!waiting.isEmpty() && !closed) {
-                signal();
-            }
-        } finally {
-            lock.unlock();
         }
     }
 

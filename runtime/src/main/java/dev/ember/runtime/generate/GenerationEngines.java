@@ -20,7 +20,6 @@ import org.jboss.logging.Logger;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
-import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.concurrent.ConcurrentHashMap;
 
@@ -80,17 +79,9 @@ public class GenerationEngines {
         }
     }
 
-    /** Whether a version is a generator, from its files alone (no load): {@code config.json} and {@code tokenizer.json} beside its model. */
+    /** Whether a version is a generator, from its files alone (no load): {@link ModelSource#generatorDirectory()}. */
     public boolean generates(ModelId id) {
-        Optional<ModelSource> source = catalog.find(id);
-        if (source.isEmpty() || source.get().location().startsWith(ModelSource.CLASSPATH)) {
-            return false;
-        }
-        try {
-            return GeneratorModel.looksLikeGenerator(source.get().locate().path().getParent());
-        } catch (ModelLoadException e) {
-            return false;
-        }
+        return catalog.find(id).flatMap(ModelSource::generatorDirectory).isPresent();
     }
 
     /** The meters of a version, shared by its engines across reloads. */

@@ -59,11 +59,6 @@ public final class GeneratorModel implements AutoCloseable {
             List<LogitsProcessor> processors) {
     }
 
-    /** Whether {@code dir} holds a generator's files beside its graph: {@code config.json} and {@code tokenizer.json}. */
-    public static boolean looksLikeGenerator(Path dir) {
-        return Files.isRegularFile(dir.resolve(CONFIG)) && Files.isRegularFile(dir.resolve(TOKENIZER));
-    }
-
     /** Reads the generator files of {@code id} from {@code dir}; missing or invalid ones fail naming the file. */
     public static GeneratorModel read(ModelId id, Path dir) throws ModelLoadException {
         JsonNode config = json(id, dir, CONFIG, true);

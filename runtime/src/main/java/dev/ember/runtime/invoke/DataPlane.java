@@ -228,8 +228,8 @@ public class DataPlane {
                 done.completeExceptionally(failure);
                 return null;
             });
-            done.whenComplete((v, failure) -> lease.close());
-            return done;
+            // the stage the breaker and the meters see completes only after the lease is closed
+            return done.whenComplete((v, failure) -> lease.close());
         });
         ended.whenComplete((v, failure) -> {
             Throwable t = failure == null ? null : typed(failure);

@@ -21,6 +21,8 @@ import java.util.OptionalLong;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Test;
 
 class GenerationEngineTest {
@@ -126,7 +128,7 @@ class GenerationEngineTest {
 
     @Test
     void aCancelledStreamLeavesTheBatchAtTheNextStep() throws Exception {
-        FakeDecoder decoder = new FakeDecoder();
+        FakeDecoder decoder = FakeDecoder.gated();
         Streams streams = Streams.of(decoder);
         // each stream stops the engine in its own sampling once, at a step of its own, until the test goes on
         CompletableFuture<Void> aReached = new CompletableFuture<>();
@@ -137,6 +139,7 @@ class GenerationEngineTest {
                 .withProcessor(Streams.pauses(3, aReached, aGoOn)));
         Recorder b = streams.start(greedy("b").withProcessor(Streams.endless()).withMaxTokens(400)
                 .withProcessor(Streams.pauses(10, bReached, bGoOn)));
+        decoder.gate.complete(null);
         Generation ga = a.generation.get(10, TimeUnit.SECONDS);
         aReached.get(10, TimeUnit.SECONDS);
         assertThat(streams.metrics.running()).isEqualTo(2);
@@ -316,13 +319,13 @@ class GenerationEngineTest {
     @Test
     void theEngineThreadEndsWhenItHasNoWork() throws Exception {
         Streams streams = Streams.of(new FakeDecoder());
-        streams.start(greedy("abc")).done();
-        for (Thread t : Thread.getAllStackTraces().keySet()) {
-            if (t.getName().equals("ember-generate-gen-v1")) {
-                t.join(TimeUnit.SECONDS.toMillis(10));
-                assertThat(t.isAlive()).isFalse();
-            }
-        }
+        AtomicReference<Thread> engineThread = new AtomicReference<>();
+        streams.start(greedy("abc").withProcessor((tokens, logits) -> engineThread.set(Thread.currentThread())))
+                .done();
+        engineThread.get().join(TimeUnit.SECONDS.toMillis(10));
+        assertThat(engineThread.get().isAlive()).isFalse();
+        assertThat(engineThread.get().getName()).isEqualTo("ember-generate-gen-v1");
+        assertThat(engineThread.get().isDaemon()).isTrue();
         assertThat(streams.engine.idle()).isTrue();
         // and the next request starts a fresh one
         assertThat(streams.start(greedy("abc")).done().text()).isEqualTo(Streams.referenceText("abc", CONTEXT,
@@ -333,7 +336,7 @@ class GenerationEngineTest {
     void theSchedulingHookRunsBeforeAnyText() throws Exception {
         Streams streams = Streams.of(new FakeDecoder());
         Recorder r = new Recorder();
-        java.util.concurrent.atomic.AtomicInteger callsAtSchedule = new java.util.concurrent.atomic.AtomicInteger(-1);
+        AtomicInteger callsAtSchedule = new AtomicInteger(-1);
         r.generation = streams.engine.submit(greedy("abc").withMaxTokens(4), r, Streams.NO_DEADLINE,
                 g -> callsAtSchedule.set(r.calls));
         r.done();

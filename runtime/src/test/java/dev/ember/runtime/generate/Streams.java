@@ -9,7 +9,6 @@ import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.util.List;
 import java.util.Optional;
 import java.util.OptionalDouble;
-import java.util.OptionalInt;
 import java.util.OptionalLong;
 import java.util.Set;
 import java.util.concurrent.BlockingQueue;
@@ -98,10 +97,6 @@ final class Streams {
     static GenerationResult alone(GenerationRequest request) {
         Streams s = of(new FakeDecoder());
         return s.start(request).done();
-    }
-
-    static GenerationRequest with(GenerationRequest r, int maxTokens) {
-        return r.withMaxTokens(maxTokens);
     }
 
     /** Records a generation's stream. */
