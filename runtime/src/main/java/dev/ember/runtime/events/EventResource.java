@@ -153,7 +153,7 @@ public class EventResource {
     private CompletableFuture<Invocation<byte[]>> complete(EventRoutes.Route route, byte[] data) {
         CompletionCall call = CompletionRequests.event(json.read(data, JsonNode.class), route.function());
         CompletionBodies bodies = new CompletionBodies(call.chat(), route.function(), false);
-        return dataPlane.generate(route.function(), route.selector(), call.request(), WHOLE)
+        return call.asSent(dataPlane.generate(route.function(), route.selector(), call.request(), WHOLE))
                 .thenCompose(g -> g.result().thenApply(r -> new Invocation<>(g.id(), bodies.completion(r.text(),
                         r.finishReason().wire(), r.promptTokens(), r.completionTokens()))));
     }

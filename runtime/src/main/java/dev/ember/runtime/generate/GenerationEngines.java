@@ -48,6 +48,7 @@ public class GenerationEngines {
         this.config = config;
         this.budget = budget;
         this.registry = registry;
+        check(config);
         // a generator version's meters exist from the start (at 0), like the other per-version meters
         for (String function : catalog.models()) {
             for (ModelSource source : catalog.versions(function).values()) {
@@ -56,6 +57,33 @@ public class GenerationEngines {
                     account(source.id());
                 }
             }
+        }
+    }
+
+    /**
+     * Refuses at start a generate setting that would otherwise fail the first generation (as a 500): the counts
+     * must be at least 1 and a version's own KV cache budget positive; checked for every function, generator or not
+     * yet, so a setting is never wrong only once the files appear.
+     */
+    static void check(EmberConfig config) {
+        config.functions().forEach((function, f) -> {
+            String prefix = "ember.functions." + function + ".generate.";
+            EmberConfig.Generate g = f.generate();
+            atLeastOne(prefix + "max-running", g.maxRunning());
+            atLeastOne(prefix + "max-waiting", g.maxWaiting());
+            atLeastOne(prefix + "prefill-chunk", g.prefillChunk());
+            g.kvCacheBudget().ifPresent(budget -> {
+                if (budget.asLongValue() <= 0) {
+                    throw new IllegalArgumentException(prefix + "kv-cache-budget must be positive; leave it unset"
+                            + " for the process-wide ember.pool.kv-cache-budget alone");
+                }
+            });
+        });
+    }
+
+    private static void atLeastOne(String property, int value) {
+        if (value < 1) {
+            throw new IllegalArgumentException(property + " must be at least 1, not " + value);
         }
     }
 
