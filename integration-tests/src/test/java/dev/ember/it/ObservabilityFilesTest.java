@@ -138,11 +138,13 @@ class ObservabilityFilesTest {
             used.addAll(names);
         });
         // the panels the dashboard promises: requests, errors, p99, queues, batches, cold starts, loads, evictions,
-        // pool bytes against the budget, circuits, traffic
+        // pool bytes against the budget, circuits, traffic; generation TTFT, tokens/s, sequences, KV cache
         assertThat(used).contains("ember_invocations_total", "ember_invocation_duration_seconds_bucket",
                 "ember_queue_depth", "ember_batch_size_rows_bucket", "ember_cold_starts_total",
                 "ember_model_loads_total", "ember_model_evictions_total", "ember_pool_loaded_bytes",
-                "ember_pool_budget_bytes", "ember_circuit_state", "ember_traffic_percent");
+                "ember_pool_budget_bytes", "ember_circuit_state", "ember_traffic_percent",
+                "ember_generate_time_to_first_token_seconds_bucket", "ember_generate_completion_tokens_total",
+                "ember_generate_sequences_running", "ember_pool_kv_cache_bytes");
 
         JsonNode variables = dashboard.path("templating").path("list");
         Map<String, JsonNode> byName = new LinkedHashMap<>();
