@@ -2,6 +2,9 @@ package dev.ember.runtime.pool;
 
 import dev.ember.runtime.api.InferenceFunction;
 import dev.ember.runtime.api.ModelCall;
+import dev.ember.runtime.onnx.Decoder;
+import dev.ember.runtime.onnx.DecoderLayout;
+import dev.ember.runtime.onnx.KvCache;
 import dev.ember.runtime.onnx.LoadedModel;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.inject.Any;
@@ -49,11 +52,30 @@ public class FunctionWarmUp implements WarmUp {
             return;
         }
         try {
+            if (DecoderLayout.of(model.signature()).isPresent()) {
+                warmDecoder(model);
+                return;
+            }
             model.run(WarmUp.sampleInputs(model.signature()), Set.of());
         } catch (RuntimeException e) {
             // sample inputs are a guess (a model may need real lengths or values): never fail a load over them
             LOG.warnf("model %s: warm-up on sample inputs failed, it serves without a warm-up: %s", model.id(),
                     e.getMessage());
+        }
+    }
+
+    /**
+     * A generator's warm-up: a one-token prompt pass on an empty past, the shapes a real first step has (sample
+     * inputs of size 1 everywhere give a mask as long as the past, not one longer, which only some graphs
+     * broadcast). Returns the bytes of the cache it made.
+     */
+    static long warmDecoder(LoadedModel model) {
+        Decoder decoder = model.decoder();
+        try (KvCache past = decoder.empty(1);
+                KvCache present = decoder.run(new long[][] {{0}}, new long[][] {{1}}, new long[][] {{0}}, past)
+                        .present()) {
+            LOG.debugf("model %s: decoder warmed up, cache of %d bytes", model.id(), present.bytes());
+            return present.bytes();
         }
     }
 
