@@ -12,6 +12,7 @@ import dev.ember.runtime.config.EmberConfig;
 import dev.ember.runtime.metrics.EmberMeter;
 import dev.ember.runtime.api.ModelLoadException;
 import dev.ember.runtime.repository.ModelFile;
+import dev.ember.runtime.repository.ModelSource;
 import io.micrometer.core.instrument.MeterRegistry;
 import jakarta.enterprise.context.ApplicationScoped;
 import org.jboss.logging.Logger;
@@ -111,7 +112,7 @@ public class SessionFactory {
 
     private LoadedModel open(OrtEnvironment env, ModelId id, Model model, boolean cuda, boolean quantized)
             throws OrtException {
-        try (SessionOptions options = options(id, cuda)) {
+        try (SessionOptions options = options(id, model, cuda)) {
             OrtSession session = model.open(env, options);
             try {
                 ModelSignature signature = new ModelSignature(TensorConversion.specs(session.getInputInfo()),
@@ -133,7 +134,7 @@ public class SessionFactory {
     LoadedModel.CpuFallback cpuFallback(OrtEnvironment env, ModelId id, Model model) {
         return why -> {
             OrtSession session;
-            try (SessionOptions options = options(id, false)) {
+            try (SessionOptions options = options(id, model, false)) {
                 session = model.open(env, options);
             }
             EmberMeter.DEVICE_FALLBACKS.counter(registry, "function", id.model(), "version",
@@ -143,11 +144,22 @@ public class SessionFactory {
         };
     }
 
-    private SessionOptions options(ModelId id, boolean cuda) throws OrtException {
+    /** A generator's directory gets the generator's budget (one run at a time), any other model its function's. */
+    ThreadBudget threads(ModelId id, Model model) {
+        if (model.path() != null && ModelSource.looksLikeGenerator(Path.of(model.path()).toAbsolutePath().getParent())) {
+            ThreadBudget budget = ThreadBudget.ofGenerator(Runtime.getRuntime().availableProcessors(),
+                    config.onnx().intraOpThreads());
+            LOG.infof("threads of generator %s: %s", id, budget.describe());
+            return budget;
+        }
+        return ThreadBudget.of(config, id.model());
+    }
+
+    private SessionOptions options(ModelId id, Model model, boolean cuda) throws OrtException {
         SessionOptions options = new SessionOptions();
         try {
             EmberConfig.Onnx onnx = config.onnx();
-            options.setIntraOpNumThreads(ThreadBudget.of(config, id.model()).intraOpThreads());
+            options.setIntraOpNumThreads(threads(id, model).intraOpThreads());
             // idle pool threads that spin after a run hold cores the other runs, tokenising and HTTP need
             String spin = onnx.allowSpinning() ? "1" : "0";
             options.addConfigEntry("session.intra_op.allow_spinning", spin);

@@ -27,6 +27,18 @@ class ThreadBudgetTest {
     }
 
     @Test
+    void aGeneratorRunsOneStepAtATimeOnEveryCpu() {
+        for (int cpus = 1; cpus <= 16; cpus++) {
+            ThreadBudget b = ThreadBudget.ofGenerator(cpus, UNSET);
+            assertThat(b.concurrency()).isEqualTo(1);
+            assertThat(b.intraOpThreads()).isEqualTo(cpus);
+            assertThat(b.exceeded()).isFalse();
+        }
+        assertThat(ThreadBudget.ofGenerator(8, OptionalInt.of(3)).intraOpThreads()).isEqualTo(3);
+        assertThat(ThreadBudget.ofGenerator(2, OptionalInt.of(4)).exceeded()).isTrue();
+    }
+
+    @Test
     void oneSetValueSizesTheOtherWithinTheBudget() {
         ThreadBudget threads = ThreadBudget.of(8, UNSET, OptionalInt.of(4));
         assertThat(threads.concurrency()).isEqualTo(2);
