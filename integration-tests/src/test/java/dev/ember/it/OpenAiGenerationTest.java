@@ -34,7 +34,8 @@ import org.junit.jupiter.params.provider.CsvSource;
  * {@code /v1/completions} and {@code /v1/chat/completions} end to end on a generated decoder: the shapes, SSE
  * framing read by a real client line by line, the concatenated deltas equal to the non-streaming answer (greedy),
  * include_usage, the stop and length finish reasons, logit_bias, a disconnect that frees the sequence (the running
- * gauge drops), the generator served over CloudEvents, and every bad input.
+ * gauge drops), one that leaves while its sequence is queued (withdrawn at once, a client error), the generator
+ * served over CloudEvents, and every bad input.
  */
 @QuarkusTest
 @WithTestResource(GeneratorRepository.class)
@@ -269,6 +270,57 @@ public class OpenAiGenerationTest {
                 .startsWith("data: ");
         admitted.body().close();
         awaitMetric("ember_generate_sequences_running", f, 0);
+    }
+
+    @Test
+    void aClientThatLeavesWhileQueuedWithdrawsItsSequence() throws Exception {
+        String f = GeneratorRepository.ONE;
+        String stream = "{\"model\": \"" + f + "\", \"prompt\": \"" + PROMPT + "\", \"max_tokens\": "
+                + GeneratorRepository.LONG_TOKENS + ", \"logit_bias\": " + noEos() + ", \"stream\": true}";
+        double clientErrors = outcomes(f, "client_error");
+        double serverErrors = outcomes(f, "server_error");
+        HttpResponse<InputStream> running = HTTP.send(post("/v1/completions", stream),
+                HttpResponse.BodyHandlers.ofInputStream());
+        assertThat(running.statusCode()).isEqualTo(200);
+        BufferedReader first = new BufferedReader(new InputStreamReader(running.body(), StandardCharsets.UTF_8));
+        assertThat(first.readLine()).startsWith("data: ");
+        // a streamed and then a non-streaming request wait for the one slot, and their clients leave before any byte
+        String[] queued = {stream, stream.replace("\"stream\": true", "\"stream\": false")};
+        for (int i = 0; i < queued.length; i++) {
+            try (java.net.Socket client = new java.net.Socket(base.getHost(), base.getPort())) {
+                byte[] body = queued[i].getBytes(StandardCharsets.UTF_8);
+                client.getOutputStream().write(("POST /v1/completions HTTP/1.1\r\nHost: localhost\r\n"
+                        + "Content-Type: application/json\r\nAccept: text/event-stream\r\nContent-Length: "
+                        + body.length + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+                client.getOutputStream().write(body);
+                client.getOutputStream().flush();
+                awaitMetric("ember_generate_sequences_waiting", f, 1);
+            }
+            // withdrawn from the queue at once, not at its turn: the running stream goes on meanwhile
+            awaitMetric("ember_generate_sequences_waiting", f, 0);
+            awaitOutcomes(f, "client_error", clientErrors + i + 1);
+            assertThat(Metrics.value("ember_generate_sequences_running", "function", f)).isEqualTo(1.0);
+        }
+        assertThat(first.readLine()).as("the running stream goes on").isNotNull();
+        // the running stream's client leaves too: a client error, never a server error
+        running.body().close();
+        awaitMetric("ember_generate_sequences_running", f, 0);
+        awaitOutcomes(f, "client_error", clientErrors + 3);
+        assertThat(outcomes(f, "server_error")).isEqualTo(serverErrors);
+    }
+
+    static double outcomes(String function, String outcome) {
+        return Metrics.value("ember_invocations_total", "function", function, "outcome", outcome);
+    }
+
+    /** Waits until {@code function} has counted at least {@code value} invocations of {@code outcome}. */
+    static void awaitOutcomes(String function, String outcome, double value) {
+        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+        while (outcomes(function, outcome) < value) {
+            assertThat(System.nanoTime()).as("%s invocations of %s reach %s", outcome, function, value)
+                    .isLessThan(deadline);
+            Thread.onSpinWait();
+        }
     }
 
     /** Waits until the gauge of {@code function} reads {@code value}. */

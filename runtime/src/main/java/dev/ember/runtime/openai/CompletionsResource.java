@@ -11,6 +11,7 @@ import dev.ember.runtime.generate.Generation;
 import dev.ember.runtime.generate.GenerationResult;
 import dev.ember.runtime.generate.TokenSink;
 import dev.ember.runtime.invoke.DataPlane;
+import dev.ember.runtime.invoke.Failure;
 import dev.ember.runtime.repository.ModelCatalog;
 import dev.ember.runtime.traffic.VersionSelector;
 import io.smallrye.common.annotation.Blocking;
@@ -28,6 +29,9 @@ import org.eclipse.microprofile.openapi.annotations.media.Schema;
 import org.eclipse.microprofile.openapi.annotations.parameters.RequestBody;
 import org.eclipse.microprofile.openapi.annotations.responses.APIResponse;
 
+import java.util.concurrent.CancellationException;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
@@ -40,6 +44,9 @@ import java.util.concurrent.atomic.AtomicReference;
  */
 @Path("/v1")
 public class CompletionsResource {
+
+    /** What the access log shows for a client that left before its answer (nginx's convention); nobody reads it. */
+    static final int CLIENT_CLOSED_REQUEST = 499;
 
     private final DataPlane dataPlane;
     private final ModelCatalog catalog;
@@ -89,22 +96,23 @@ public class CompletionsResource {
         ClientWatch watch = new ClientWatch(rc);
         VersionSelector selector = VersionSelector.tagged(tag);
         if (!call.stream()) {
-            return call.asSent(dataPlane.generate(call.model(), selector, call.request(), IGNORED)).thenCompose(g -> {
-                watch.follow(g);
-                return g.result().thenApply(r -> Response.ok(completion(bodies, r), MediaType.APPLICATION_JSON)
-                        .header(VersionHeaders.VERSION, String.valueOf(g.id().version())).build());
-            });
+            CompletableFuture<Generation> admission = dataPlane.generate(call.model(), selector, call.request(),
+                    IGNORED);
+            watch.follow(admission);
+            return watch.quietIfLeft(call.asSent(admission).thenCompose(g -> g.result()
+                    .thenApply(r -> Response.ok(completion(bodies, r), MediaType.APPLICATION_JSON)
+                            .header(VersionHeaders.VERSION, String.valueOf(g.id().version())).build())));
         }
         // the stream is the sink from the start; it queues until the response is handed to it
         EventStream stream = EventStream.of(bodies, call.chat(), Vertx.currentContext());
-        return call.asSent(dataPlane.generate(call.model(), selector, call.request(), stream)).thenApply(g -> {
-            watch.follow(g);
-            return Response.ok(new EventStreamWriter.Admitted(stream, g), EventStream.MEDIA_TYPE)
-                    .header("Cache-Control", "no-cache")
-                    // proxies such as nginx would otherwise buffer the stream
-                    .header("X-Accel-Buffering", "no")
-                    .header(VersionHeaders.VERSION, String.valueOf(g.id().version())).build();
-        });
+        CompletableFuture<Generation> admission = dataPlane.generate(call.model(), selector, call.request(), stream);
+        watch.follow(admission);
+        return watch.quietIfLeft(call.asSent(admission).thenApply(g -> Response.ok(
+                new EventStreamWriter.Admitted(stream, g), EventStream.MEDIA_TYPE)
+                .header("Cache-Control", "no-cache")
+                // proxies such as nginx would otherwise buffer the stream
+                .header("X-Accel-Buffering", "no")
+                .header(VersionHeaders.VERSION, String.valueOf(g.id().version())).build()));
     }
 
     private static byte[] completion(CompletionBodies bodies, GenerationResult r) {
@@ -135,10 +143,13 @@ public class CompletionsResource {
     };
 
     /**
-     * Cancels the generation when the client leaves before its answer ends, also when it left while the generation
-     * was waiting to be admitted.
+     * Cancels the generation when the client leaves before its answer ends: while its sequence waits to be admitted
+     * (no byte sent yet) the admission future is cancelled, which withdraws it from the queue; once admitted, the
+     * generation itself. The end handlers of the routing context hear of a closed connection before the response
+     * started too (Vert.x fails them with "Connection closed"), and keep the handlers others registered.
      */
     static final class ClientWatch {
+        private final AtomicReference<CompletableFuture<Generation>> admission = new AtomicReference<>();
         private final AtomicReference<Generation> generation = new AtomicReference<>();
         private final AtomicBoolean gone = new AtomicBoolean();
 
@@ -152,6 +163,16 @@ public class CompletionsResource {
             }
         }
 
+        /** Follows the generation from its admission future (as DataPlane returned it: cancelling it withdraws). */
+        void follow(CompletableFuture<Generation> admitted) {
+            admission.set(admitted);
+            // on the generation thread once scheduled: cancel does not block
+            admitted.thenAccept(this::follow);
+            if (gone.get()) {
+                admitted.cancel(false);
+            }
+        }
+
         void follow(Generation g) {
             generation.set(g);
             if (gone.get()) {
@@ -161,10 +182,31 @@ public class CompletionsResource {
 
         void left() {
             gone.set(true);
+            CompletableFuture<Generation> admitted = admission.get();
+            if (admitted != null) {
+                admitted.cancel(false);
+            }
             Generation g = generation.get();
             if (g != null) {
                 g.cancel();
             }
+        }
+
+        boolean gone() {
+            return gone.get();
+        }
+
+        /**
+         * The answer, where a generation cancelled because its client left is no failure: nobody reads the
+         * response, and the error mapper would log it as an internal error (DataPlane counts it a client error).
+         */
+        CompletionStage<Response> quietIfLeft(CompletionStage<Response> answer) {
+            return answer.exceptionally(failure -> {
+                if (gone() && Failure.unwrap(failure) instanceof CancellationException) {
+                    return Response.status(CLIENT_CLOSED_REQUEST).build();
+                }
+                throw failure instanceof CompletionException c ? c : new CompletionException(failure);
+            });
         }
     }
 }
