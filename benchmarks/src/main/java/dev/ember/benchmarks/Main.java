@@ -65,7 +65,10 @@ public final class Main {
             markdown = markdown.replaceFirst("\n\n", "\n\n**Experiment**: every Ember process ran with " + extra
                     + " added (the DIY endpoint as packaged).\n\n");
         }
-        Report.write(out, markdown);
+        // the generation block is benchmarks/generate.sh's: a full run keeps it
+        String previous = Files.isRegularFile(out) ? Files.readString(out) : "";
+        String generation = GenerationReport.blockOf(previous);
+        Report.write(out, generation.isEmpty() ? markdown : GenerationReport.splice(markdown, generation));
         System.out.println();
         System.out.print(Report.console(sections));
         System.out.println();

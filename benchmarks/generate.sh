@@ -1,0 +1,96 @@
+#!/usr/bin/env bash
+# Runs the generation scenario (text generation on a decoder of GPT-2-small shape with seeded random weights) against
+# the packaged application and a raw in-process ONNX Runtime greedy loop, and rewrites only the "Generation" section
+# of BENCHMARKS.md (between its <!-- generation:begin --> and <!-- generation:end --> markers; appended when absent).
+#
+#   benchmarks/generate.sh [--wait-quiet MINUTES] [--build] [--quick]
+#
+#   --wait-quiet N  first wait (polling every 30 s, at most N minutes) until no other java/mvn process is above 20%
+#                   CPU in `ps -eo pcpu,args`; the section says whether the machine was quiet
+#   --build         rebuild even when the packaged app and the benchmark classes exist
+#   --quick         a two-layer model, shorter streams and windows, written to benchmarks/target/BENCHMARKS-quick.md
+#                   (a smoke test of the harness, not a measurement; about 1 minute)
+#
+# The model (about 650 MB) is written to benchmarks/target/gpt2-small-random/ on the first run and reused while its
+# shape is unchanged. Builds with `mvn -B -DskipTests package -pl functions,benchmarks -am` when needed (never install;
+# extra Maven options in $MVN_ARGS, e.g. -o). Servers listen on 127.0.0.1 only and are stopped when the run ends or is
+# interrupted. About 6 minutes on 2 CPUs.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+command_line="benchmarks/generate.sh${*:+ $*}"
+wait_quiet=0
+build=false
+quick=false
+while [[ $# -gt 0 ]]; do
+  case "$1" in
+    --wait-quiet) wait_quiet="${2:?--wait-quiet needs a number of minutes}"; shift 2 ;;
+    --build) build=true; shift ;;
+    --quick) quick=true; shift ;;
+    *) echo "unknown option: $1 (see the top of $0)" >&2; exit 2 ;;
+  esac
+done
+
+app=functions/target/quarkus-app/quarkus-run.jar
+classpath_file=benchmarks/target/classpath.txt
+if $build || [[ ! -f "$app" || ! -f "$classpath_file" || ! -d benchmarks/target/classes ]]; then
+  # shellcheck disable=SC2086
+  mvn -B ${MVN_ARGS:-} -DskipTests package -pl functions,benchmarks -am
+fi
+
+busy_java() {
+  ps -eo pcpu=,args= | awk '$1 > 20' | grep -E 'java|mvn' | grep -v -E 'grep|awk' || true
+}
+
+quiet_note=""
+if [[ "$wait_quiet" -gt 0 ]]; then
+  waited=0
+  while [[ -n "$(busy_java)" && $waited -lt $((wait_quiet * 60)) ]]; do
+    echo "[bench] waiting for a quiet machine ($((waited / 60)) of $wait_quiet min); busy:"
+    busy_java | cut -c1-120
+    sleep 30
+    waited=$((waited + 30))
+  done
+  if [[ -z "$(busy_java)" ]]; then
+    quiet_note="waited $((waited / 60)) min $((waited % 60)) s for no other busy java/mvn process"
+  else
+    quiet_note="gave up waiting for a quiet machine after $wait_quiet min"
+  fi
+fi
+
+# snapshots of the packaged app and of the reactor's jars on the classpath, so that a rebuild during the run cannot
+# change what is measured (separate from run.sh's, so that the two can run one after the other)
+snapshot=benchmarks/target/generate-app
+rm -rf "$snapshot" benchmarks/target/generate-lib
+cp -r functions/target/quarkus-app "$snapshot"
+mkdir -p benchmarks/target/generate-lib
+classpath=""
+IFS=: read -r -a entries < "$classpath_file" || [[ ${#entries[@]} -gt 0 ]]
+for entry in "${entries[@]}"; do
+  if [[ "$entry" == "$PWD"/* ]]; then
+    cp "$entry" benchmarks/target/generate-lib/
+    entry="$PWD/benchmarks/target/generate-lib/$(basename "$entry")"
+  fi
+  classpath="${classpath:+$classpath:}$entry"
+done
+cp -r benchmarks/target/classes benchmarks/target/generate-lib/classes
+
+out=BENCHMARKS.md
+model_dir=benchmarks/target/gpt2-small-random
+extra=()
+if $quick; then
+  out=benchmarks/target/BENCHMARKS-quick.md
+  model_dir=benchmarks/target/gpt2-quick-random
+  extra+=(--quick)
+fi
+
+# the classpath goes in an argument file (ONNX Runtime's native start-up overflows a 1 MiB stack on a long command line)
+printf -- '-Djava.util.logging.manager=org.jboss.logmanager.LogManager\n-cp "%s"\n' \
+  "$PWD/benchmarks/target/generate-lib/classes:$classpath" > benchmarks/target/generate-java.args
+java @benchmarks/target/generate-java.args dev.ember.benchmarks.GenerateMain \
+  --app "$snapshot/quarkus-run.jar" --out "$out" --model-dir "$model_dir" \
+  --logs benchmarks/target/logs --command "$command_line" --quiet-note "$quiet_note" "${extra[@]}" &
+main_pid=$!
+# the JVM's shutdown hook stops the server processes it started
+trap 'kill "$main_pid" 2>/dev/null || true; wait "$main_pid" 2>/dev/null || true' INT TERM
+wait "$main_pid"
