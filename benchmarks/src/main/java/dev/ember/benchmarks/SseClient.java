@@ -43,6 +43,7 @@ final class SseClient {
      */
     StreamRecord stream(String path, byte[] body, Consumer<Closeable> register) {
         long sent = clock.nanoTime();
+        Accumulator acc = new Accumulator(sent);
         Socket socket = new Socket();
         boolean[] cancelled = {false};
         register.accept(() -> {
@@ -59,16 +60,20 @@ final class SseClient {
                     .getBytes(StandardCharsets.US_ASCII));
             out.write(body);
             out.flush();
-            return read(new BufferedInputStream(socket.getInputStream()), sent, clock);
-        } catch (IOException e) {
-            return new Accumulator(sent).failed(clock.nanoTime(), cancelled[0] ? null : "I/O: " + e.getMessage(),
-                    cancelled[0]);
+            return read(new BufferedInputStream(socket.getInputStream()), clock, acc);
+        } catch (IOException | RuntimeException e) {
+            // what arrived before a cancellation or a failure still counts (a window counts every chunk in it)
+            return acc.failed(clock.nanoTime(), cancelled[0] ? null : e.getClass().getSimpleName() + ": "
+                    + e.getMessage(), cancelled[0]);
         }
     }
 
     /** Reads one HTTP response carrying an OpenAI event stream; the clock stamps each event as its last line ends. */
     static StreamRecord read(InputStream raw, long sent, Clock clock) throws IOException {
-        Accumulator acc = new Accumulator(sent);
+        return read(raw, clock, new Accumulator(sent));
+    }
+
+    private static StreamRecord read(InputStream raw, Clock clock, Accumulator acc) throws IOException {
         String status = httpLine(raw);
         if (status == null) {
             throw new EOFException("the connection closed before a status line");
