@@ -196,9 +196,29 @@ final class TextGeneration {
         return p;
     }
 
-    /** Waits for Ember to answer a one-token non-streaming completion; the time since the process started. */
+    /**
+     * Waits for Ember to answer a one-token non-streaming completion and returns the time since the process started;
+     * only "not listening yet" and 503 are waited out, any other answer ends the run with its body.
+     */
     static Duration awaitFirst(EmberProcess ember, String prompt) throws IOException, InterruptedException {
-        return ember.awaitFirstSuccess(COMPLETIONS, body(prompt, 1, false), Duration.ofMinutes(5));
+        long deadline = System.nanoTime() + Duration.ofMinutes(5).toNanos();
+        byte[] body = body(prompt, 1, false);
+        while (System.nanoTime() < deadline) {
+            try {
+                ember.awaitReady(Duration.ofMinutes(5));
+                java.net.http.HttpResponse<String> r = ember.client.postForBody(COMPLETIONS, body);
+                if (r.statusCode() == 200) {
+                    return ember.sinceStart();
+                }
+                if (r.statusCode() != 503) {
+                    throw new IOException(COMPLETIONS + " answered " + r.statusCode() + ": " + r.body());
+                }
+            } catch (java.net.ConnectException | java.net.http.HttpTimeoutException e) {
+                // not listening yet, or still loading the model past the client's timeout
+            }
+            Thread.sleep(50);
+        }
+        throw new IOException(COMPLETIONS + " did not answer 200 within 5 minutes");
     }
 
     static String utf8(byte[] b) {
