@@ -63,6 +63,20 @@ final class ClosedStreams {
                     .map(StreamRecord::ttftMillis).toList());
         }
 
+        /**
+         * Times to first token (ms) of every stream sent in the window, a stream still waiting when it closed counted
+         * as its wait so far: a lower bound when {@link #waitingAtEnd} is not 0, the exact figures otherwise.
+         */
+        Samples ttftAtLeast() {
+            return new Samples(sentInWindow().stream().map(s -> s.gotFirstText() ? s.ttftMillis()
+                    : (end - s.sentNanos()) / 1e6).toList());
+        }
+
+        /** Times to first token (ms) of the ramp: N streams sent at once. */
+        Samples burstTtft() {
+            return new Samples(ramp.stream().filter(StreamRecord::gotFirstText).map(StreamRecord::ttftMillis).toList());
+        }
+
         /** Streams sent in the window that had no text yet when it closed (their wait is longer than {@link #ttft} shows). */
         long waitingAtEnd() {
             return sentInWindow().stream().filter(s -> !s.gotFirstText()).count();
