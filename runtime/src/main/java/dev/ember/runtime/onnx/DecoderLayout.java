@@ -1,7 +1,10 @@
 package dev.ember.runtime.onnx;
 
+import dev.ember.runtime.api.DataType;
 import dev.ember.runtime.api.ModelSignature;
+import dev.ember.runtime.api.TensorSpec;
 
+import java.util.List;
 import java.util.Optional;
 
 /**
@@ -19,7 +22,68 @@ public record DecoderLayout(int layers, int kvHeads, int headDim, int vocabSize,
 
     /** The layout when {@code signature} is such a decoder; empty for any other model. */
     public static Optional<DecoderLayout> of(ModelSignature signature) {
-        throw new UnsupportedOperationException("contract: implemented in the decoder work");
+        if (!ids(signature.input(INPUT_IDS)) || !ids(signature.input(ATTENTION_MASK))) {
+            return Optional.empty();
+        }
+        Optional<TensorSpec> positions = signature.input(POSITION_IDS);
+        if (positions.isPresent() && !ids(positions)) {
+            return Optional.empty();
+        }
+        Optional<TensorSpec> logits = signature.output(LOGITS);
+        if (logits.isEmpty() || logits.get().datatype() != DataType.FP32 || logits.get().shape().length != 3) {
+            return Optional.empty();
+        }
+        int layers = 0;
+        while (signature.input(past(layers, "key")).isPresent()) {
+            layers++;
+        }
+        if (layers == 0) {
+            return Optional.empty();
+        }
+        long kvHeads = -1;
+        long headDim = -1;
+        for (int l = 0; l < layers; l++) {
+            for (String kind : new String[] {"key", "value"}) {
+                for (Optional<TensorSpec> t : List.of(signature.input(past(l, kind)), signature.output(present(l, kind)))) {
+                    if (t.isEmpty() || t.get().datatype() != DataType.FP32 || t.get().shape().length != 4) {
+                        return Optional.empty();
+                    }
+                    long[] shape = t.get().shape();
+                    if (kvHeads == -1) {
+                        kvHeads = shape[1];
+                        headDim = shape[3];
+                    }
+                    // the cache is allocated from these, so they must be declared, and alike in every layer
+                    if (shape[1] <= 0 || shape[3] <= 0 || shape[1] != kvHeads || shape[3] != headDim) {
+                        return Optional.empty();
+                    }
+                }
+            }
+        }
+        // any other input would have to be fed, and Ember would not know with what
+        if (signature.inputs().size() != 2 + (positions.isPresent() ? 1 : 0) + 2 * layers) {
+            return Optional.empty();
+        }
+        long vocab = logits.get().shape()[2];
+        return Optional.of(new DecoderLayout(layers, (int) kvHeads, (int) headDim, vocab > 0 ? (int) vocab : -1,
+                positions.isPresent()));
+    }
+
+    static final String INPUT_IDS = "input_ids";
+    static final String ATTENTION_MASK = "attention_mask";
+    static final String POSITION_IDS = "position_ids";
+    static final String LOGITS = "logits";
+
+    static String past(int layer, String kind) {
+        return "past_key_values." + layer + "." + kind;
+    }
+
+    static String present(int layer, String kind) {
+        return "present." + layer + "." + kind;
+    }
+
+    private static boolean ids(Optional<TensorSpec> spec) {
+        return spec.isPresent() && spec.get().datatype() == DataType.INT64 && spec.get().shape().length == 2;
     }
 
     /** Bytes one token of one sequence holds in the cache: keys and values of every layer, fp32. */

@@ -152,7 +152,9 @@ public final class LoadedModel implements AutoCloseable {
      * signature is not a decoder with past ({@link DecoderLayout#of}).
      */
     public Decoder decoder() {
-        throw new UnsupportedOperationException("contract: implemented in the decoder work");
+        DecoderLayout layout = DecoderLayout.of(signature).orElseThrow(
+                () -> new IllegalStateException("model " + id + " is not a decoder with past key values"));
+        return new OnnxDecoder(this, layout);
     }
 
     /** Size of the model file, the unit of the pool's memory budget. */
@@ -171,10 +173,25 @@ public final class LoadedModel implements AutoCloseable {
      * when an output exceeds {@code ember.limits.max-output-elements}, {@link InferenceFailedException} otherwise.
      */
     public Map<String, Tensor> run(Map<String, Tensor> inputs, Set<String> outputs) {
+        return withSession(s -> run(s, inputs, outputs));
+    }
+
+    /** One native run on whichever session serves now. */
+    @FunctionalInterface
+    interface SessionRun<T> {
+        T apply(Session s) throws OrtException;
+    }
+
+    /**
+     * Runs {@code work} on the current session, held for the run so that unloading never closes it underneath; a CUDA
+     * error on a CUDA session replaces it by a CPU session and repeats {@code work} there once. Run errors are the
+     * typed exceptions of {@link #run(Map, Set)}.
+     */
+    <T> T withSession(SessionRun<T> work) {
         Session s = acquire();
         OrtException cudaError;
         try {
-            return run(s, inputs, outputs);
+            return work.apply(s);
         } catch (OrtException e) {
             // a CUDA error on a CUDA session is the device's, whatever else its text says
             if (!s.cuda() || !CUDA_ERROR.matcher(String.valueOf(e.getMessage())).find()) {
@@ -187,12 +204,16 @@ public final class LoadedModel implements AutoCloseable {
         fallBackToCpu(s, cudaError);
         Session cpu = acquire();
         try {
-            return run(cpu, inputs, outputs);
+            return work.apply(cpu);
         } catch (OrtException e) {
             throw failed(e);
         } finally {
             cpu.release(id);
         }
+    }
+
+    OrtEnvironment env() {
+        return env;
     }
 
     private Map<String, Tensor> run(Session s, Map<String, Tensor> inputs, Set<String> outputs) throws OrtException {

@@ -53,6 +53,15 @@ public record ModelSource(ModelId id, String location, Optional<String> sha256, 
                         "model " + id + ": no classpath resource " + resource));
             } else {
                 path = Path.of(location).toRealPath();
+                // a model directory in Optimum's layout is configured by its directory
+                if (Files.isDirectory(path)) {
+                    Path inside = path.resolve(ModelCatalog.MODEL_FILE);
+                    if (!Files.isRegularFile(inside)) {
+                        throw new ModelLoadException("model " + id + ": directory " + location + " holds no "
+                                + ModelCatalog.MODEL_FILE);
+                    }
+                    path = inside.toRealPath();
+                }
                 if (root.isPresent() && !path.startsWith(root.get().toRealPath())) {
                     throw new ModelLoadException("model " + id + ": its model file leads outside the repository "
                             + "root (a link to elsewhere); it is not served");
@@ -68,6 +77,32 @@ public record ModelSource(ModelId id, String location, Optional<String> sha256, 
         } catch (IOException e) {
             throw new ModelLoadException("model " + id + ": cannot read " + location + ": " + e.getMessage());
         }
+    }
+
+    /** Files beside {@code model.onnx} that make a directory a generator's (Hugging Face Optimum's layout). */
+    public static final List<String> GENERATOR_FILES = List.of("config.json", "tokenizer.json");
+
+    /**
+     * The directory of this source's model file when it looks like a generator's ({@link #GENERATOR_FILES} beside
+     * the model), found without loading or reading anything; empty for classpath models and for any other model.
+     */
+    public Optional<Path> generatorDirectory() {
+        if (location.startsWith(CLASSPATH)) {
+            return Optional.empty();
+        }
+        try {
+            Path path = Path.of(location);
+            Path dir = Files.isDirectory(path) ? path : path.toAbsolutePath().getParent();
+            return dir != null && looksLikeGenerator(dir) ? Optional.of(dir) : Optional.empty();
+        } catch (RuntimeException e) {
+            // an unusable location is reported when the model loads, not here
+            return Optional.empty();
+        }
+    }
+
+    /** Whether {@code directory} holds the {@link #GENERATOR_FILES} beside its model file. */
+    public static boolean looksLikeGenerator(Path directory) {
+        return GENERATOR_FILES.stream().allMatch(f -> Files.isRegularFile(directory.resolve(f)));
     }
 
     /**

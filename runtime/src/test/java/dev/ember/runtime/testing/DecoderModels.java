@@ -69,7 +69,6 @@ public final class DecoderModels {
         private int maxPositions = 256;
         private boolean positionIds = true;
         private float weightScale = 1f;
-        private boolean staticVocab = true;
         private int[] eosTokenIds = {ENDOFTEXT};
         private Boolean doSample;
         private Double temperature;
@@ -121,12 +120,6 @@ public final class DecoderModels {
         /** Multiplies every random weight; 1 gives logits with a spread of a few units. */
         public Builder weightScale(float weightScale) {
             this.weightScale = weightScale;
-            return this;
-        }
-
-        /** Whether logits declare their last dim (the vocab) statically; false names it "vocab_size". */
-        public Builder staticVocab(boolean staticVocab) {
-            this.staticVocab = staticVocab;
             return this;
         }
 
@@ -196,7 +189,6 @@ public final class DecoderModels {
         private OnnxModelWriter graph(int kv) {
             int headDim = hidden / heads;
             int rep = heads / kv;
-            Object vocabDim = staticVocab ? (Object) (long) vocab : "vocab_size";
             OnnxModelWriter w = OnnxModelWriter.graph("decoder");
             w.symbolicInput("input_ids", INT64, "batch_size", "sequence_length");
             w.symbolicInput("attention_mask", INT64, "batch_size", "total_sequence_length");
@@ -207,7 +199,7 @@ public final class DecoderModels {
                             "past_sequence_length", (long) headDim);
                 }
             }
-            w.symbolicOutput("logits", FLOAT, "batch_size", "sequence_length", vocabDim);
+            w.symbolicOutput("logits", FLOAT, "batch_size", "sequence_length", (long) vocab);
             for (int l = 0; l < layers; l++) {
                 for (String kind : new String[] {"key", "value"}) {
                     w.symbolicOutput("present." + l + "." + kind, FLOAT, "batch_size", (long) kv,
@@ -358,16 +350,7 @@ public final class DecoderModels {
     }
 
     /** Seeded random weights, each tensor from its own split of the seed so that one shape change moves no other. */
-    private static final class Weights {
-        private final OnnxModelWriter w;
-        private final SplittableRandom root;
-        private final float scale;
-
-        Weights(OnnxModelWriter w, SplittableRandom root, float scale) {
-            this.w = w;
-            this.root = root;
-            this.scale = scale;
-        }
+    private record Weights(OnnxModelWriter w, SplittableRandom root, float scale) {
 
         /** Uniform with standard deviation {@code std * scale}: cheaper than Gaussian, same spread. */
         void normal(String name, float std, long... dims) {

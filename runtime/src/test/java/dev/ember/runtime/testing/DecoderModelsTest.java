@@ -96,6 +96,24 @@ class DecoderModelsTest {
         }
     }
 
+    @Test
+    void chatTemplateRendersChatMlInJinjava() throws IOException {
+        String rendered = new com.hubspot.jinjava.Jinjava().render(DecoderModels.CHAT_TEMPLATE, Map.of(
+                "messages", java.util.List.of(Map.of("role", "system", "content", "Be brief."),
+                        Map.of("role", "user", "content", "Hi")),
+                "add_generation_prompt", true));
+        assertThat(rendered).isEqualTo("<|im_start|>system\nBe brief.<|im_end|>\n<|im_start|>user\nHi<|im_end|>\n"
+                + "<|im_start|>assistant\n");
+        Path model = DecoderModels.builder().write(dir.resolve("c"));
+        try (HuggingFaceTokenizer t = HuggingFaceTokenizer.builder().optTokenizerPath(model.resolve("tokenizer.json"))
+                .optAddSpecialTokens(false).optTruncation(false).build()) {
+            long[] ids = t.encode(rendered).getIds();
+            assertThat(ids[0]).isEqualTo(DecoderModels.IM_START);
+            assertThat(ids).contains((long) DecoderModels.IM_END);
+            assertThat(t.decode(ids, false)).isEqualTo(rendered);
+        }
+    }
+
     /** Logits at the last position of one row, left-padded by {@code pad} masked tokens. */
     static float[] lastLogits(OrtSession s, long[] ids, int pad, boolean positions) throws OrtException {
         int n = ids.length + pad;
