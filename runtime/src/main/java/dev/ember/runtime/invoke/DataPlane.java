@@ -18,6 +18,9 @@ import dev.ember.runtime.codec.RequestLimits;
 import dev.ember.runtime.codec.V2Codec;
 import dev.ember.runtime.config.EmberConfig;
 import dev.ember.runtime.generate.Generation;
+import dev.ember.runtime.generate.GenerationEngine;
+import dev.ember.runtime.generate.GenerationEngines;
+import dev.ember.runtime.generate.GenerationResult;
 import dev.ember.runtime.generate.TokenSink;
 import dev.ember.runtime.onnx.LoadedModel;
 import dev.ember.runtime.pool.InFlightBudget;
@@ -34,6 +37,7 @@ import jakarta.inject.Inject;
 import org.jboss.logging.Logger;
 
 import java.util.Map;
+import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
@@ -65,7 +69,9 @@ public class DataPlane {
     private final JsonBodies json;
     private final TensorFunction tensors;
     private final InFlightBudget budget;
+    private final ModelCatalog catalog;
     private Tracing tracing = Tracing.OFF;
+    private GenerationEngines generation;
     /** What a request read but not yet prepared is taken to hold while it waits: the default largest body, 16 MiB. */
     private static final long WAITING_REQUEST = 16L << 20;
     private final ScheduledThreadPoolExecutor deadlines = new ScheduledThreadPoolExecutor(1, r -> {
@@ -78,6 +84,7 @@ public class DataPlane {
             InvocationMetrics metrics, VersionGuards guards, JsonBodies json, ModelCatalog catalog,
             EmberConfig config, InFlightBudget budget) {
         this.budget = budget;
+        this.catalog = catalog;
         this.functions = functions;
         this.router = router;
         this.pool = pool;
@@ -94,6 +101,11 @@ public class DataPlane {
     @Inject
     void tracing(Tracing tracing) {
         this.tracing = tracing;
+    }
+
+    @Inject
+    void generation(GenerationEngines engines) {
+        this.generation = engines;
     }
 
     /**
@@ -142,18 +154,136 @@ public class DataPlane {
      * Starts a generation on a generator function: choose the version, lease its model, let a Java function shape
      * the request, validate it against the model (400 naming the field: a prompt beyond the context, a bad
      * {@code max_tokens}) and admit it to the version's engine. The future fails, before anything streamed, with a
-     * typed exception: 404 unknown function, 400 not a generator or bad input, 503 + Retry-After when the waiting
-     * queue is full, 504 when the deadline passes before the sequence is scheduled. Once it completes, the sink
-     * gets the text as it is generated; the model stays leased until the generation ends.
+     * typed exception: 404 unknown function, 400 not a generator or bad input, 413 a prompt whose KV cache can never
+     * fit the budget, 503 + Retry-After when the waiting queue is full (or the circuit is open), 504 when the deadline
+     * passes before the sequence is scheduled; the sink hears nothing of such a failure. The future completes on the
+     * generation thread when the sequence is scheduled, before the sink gets any text (so what depends on it must not
+     * block); the model stays leased until the generation ends. Cancelling the future while the sequence waits
+     * withdraws it. Tokenising happens on the calling thread: call it off the event loop.
      */
     public CompletableFuture<Generation> generate(String function, VersionSelector selector,
             GenerationRequest request, TokenSink sink) {
-        throw new UnsupportedOperationException("contract: implemented in the engine work");
+        long start = System.nanoTime();
+        FunctionProfile profile;
+        GenerationRequest shaped;
+        ModelId id;
+        try {
+            profile = functions.profile(function);
+            shaped = functions.generator(function).map(g -> g.shape(request)).orElse(request);
+            id = router.choose(profile.name(), selector.pinned(), selector.tag());
+        } catch (RuntimeException e) {
+            return CompletableFuture.failedFuture(typed(e));
+        }
+        metrics.appeared(id);
+        long deadline = start + profile.timeout().toNanos();
+        CompletableFuture<Generation> admitted = new CompletableFuture<>();
+        AtomicReference<CompletableFuture<Generation>> queued = new AtomicReference<>();
+        // a client that gives up while its sequence waits withdraws it
+        admitted.whenComplete((g, failure) -> {
+            CompletableFuture<Generation> inner = queued.get();
+            if (admitted.isCancelled() && inner != null) {
+                inner.cancel(false);
+            }
+        });
+        AtomicReference<String> cancelled = new AtomicReference<>();
+        // what the caller's Generation reports: the engine's result, once the lease is closed and the meters counted
+        CompletableFuture<GenerationResult> answered = new CompletableFuture<>();
+        AtomicReference<Object> result = new AtomicReference<>();
+        // the breaker sees the whole generation: a run failure counts, a client who left does not
+        CompletableFuture<Void> ended = guards.call(id, () -> {
+            ModelLease lease = pool.lease(id, tracing.current());
+            CompletableFuture<Void> done = new CompletableFuture<>();
+            lease.model().thenAccept(model -> {
+                if (lease.cold()) {
+                    metrics.coldStart(id);
+                    metrics.phase(id, "load", System.nanoTime() - start);
+                }
+                GenerationEngine engine = engines().engine(model);
+                CompletableFuture<Generation> inner = engine.submit(shaped, sink, deadline);
+                queued.set(inner);
+                if (admitted.isCancelled()) {
+                    inner.cancel(false);
+                }
+                inner.whenComplete((g, failure) -> {
+                    if (failure != null) {
+                        done.completeExceptionally(failure);
+                        return;
+                    }
+                    admitted.complete(new Answered(g, answered));
+                    g.result().whenComplete((r, f) -> {
+                        if (f != null && Failure.unwrap(f) instanceof CancellationException) {
+                            cancelled.set(Failure.BAD_INPUT.outcome); // client_error
+                            result.set(f);
+                            done.complete(null);
+                        } else if (f != null) {
+                            done.completeExceptionally(f);
+                        } else {
+                            result.set(r);
+                            done.complete(null);
+                        }
+                    });
+                });
+            }).exceptionally(failure -> {
+                done.completeExceptionally(failure);
+                return null;
+            });
+            done.whenComplete((v, failure) -> lease.close());
+            return done;
+        });
+        ended.whenComplete((v, failure) -> {
+            Throwable t = failure == null ? null : typed(failure);
+            // a client who left counts as a client error; it says nothing of the version's health
+            String outcome = t != null ? Failure.of(t).outcome
+                    : cancelled.get() != null ? cancelled.get() : InvocationMetrics.SUCCESS;
+            metrics.record(id, outcome, System.nanoTime() - start);
+            if (t != null) {
+                admitted.completeExceptionally(t);
+                answered.completeExceptionally(t);
+            } else if (result.get() instanceof GenerationResult r) {
+                answered.complete(r);
+            } else {
+                answered.completeExceptionally((Throwable) result.get());
+            }
+        });
+        return admitted;
     }
 
-    /** Whether {@code function} is served by a generator (a decoder with past), from its files, without loading it. */
+    /** The engine's generation, its result completing only once its invocation is over (lease closed, counted). */
+    private record Answered(Generation generation, CompletableFuture<GenerationResult> answered) implements Generation {
+        @Override
+        public ModelId id() {
+            return generation.id();
+        }
+
+        @Override
+        public void cancel() {
+            generation.cancel();
+        }
+
+        @Override
+        public CompletableFuture<GenerationResult> result() {
+            return answered;
+        }
+    }
+
+    /**
+     * Whether {@code function} is served by a generator, from its files, without loading it: a Java generator
+     * function, or a model whose newest version has a generator's {@code config.json} and {@code tokenizer.json}
+     * beside its {@code model.onnx}. False for an unknown name.
+     */
     public boolean generates(String function) {
-        throw new UnsupportedOperationException("contract: implemented in the engine work");
+        if (functions.generator(function).isPresent()) {
+            return true;
+        }
+        var versions = catalog.versions(function);
+        return !versions.isEmpty() && engines().generates(versions.lastEntry().getValue().id());
+    }
+
+    private GenerationEngines engines() {
+        if (generation == null) {
+            throw new IllegalStateException("no generation engines: the data plane was built without them");
+        }
+        return generation;
     }
 
     /** The model of a version for metadata, loading it if needed. */

@@ -1,5 +1,6 @@
 package dev.ember.runtime.invoke;
 
+import dev.ember.runtime.api.GeneratorFunction;
 import dev.ember.runtime.api.InferenceFunction;
 import dev.ember.runtime.api.NotFoundException;
 import dev.ember.runtime.config.EmberConfig;
@@ -9,29 +10,38 @@ import jakarta.enterprise.inject.Any;
 import jakarta.enterprise.inject.Instance;
 import jakarta.inject.Inject;
 
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
- * The functions by name and their profiles: a function written in Java is a CDI bean of the SPI; every catalog
- * model without one is a plain tensor function.
+ * The functions by name and their profiles: a function written in Java is a CDI bean of the SPI (an
+ * {@link InferenceFunction}, or a {@link GeneratorFunction} wrapping a generator); every catalog model without one
+ * is a plain tensor function (or, when its files are a generator's, a plain generator).
  */
 @ApplicationScoped
 public class FunctionRegistry {
 
     private final Map<String, InferenceFunction<?, ?>> functions = new TreeMap<>();
+    private final Map<String, GeneratorFunction> generators = new TreeMap<>();
     private final Map<String, FunctionProfile> profiles = new ConcurrentHashMap<>();
     private final ModelCatalog catalog;
     private final EmberConfig config;
 
     @Inject
-    FunctionRegistry(@Any Instance<InferenceFunction<?, ?>> beans, ModelCatalog catalog, EmberConfig config) {
-        this((Iterable<InferenceFunction<?, ?>>) beans, catalog, config);
+    FunctionRegistry(@Any Instance<InferenceFunction<?, ?>> beans, @Any Instance<GeneratorFunction> generators,
+            ModelCatalog catalog, EmberConfig config) {
+        this((Iterable<InferenceFunction<?, ?>>) beans, (Iterable<GeneratorFunction>) generators, catalog, config);
     }
 
     FunctionRegistry(Iterable<InferenceFunction<?, ?>> beans, ModelCatalog catalog, EmberConfig config) {
+        this(beans, List.of(), catalog, config);
+    }
+
+    FunctionRegistry(Iterable<InferenceFunction<?, ?>> beans, Iterable<GeneratorFunction> generatorBeans,
+            ModelCatalog catalog, EmberConfig config) {
         this.catalog = catalog;
         this.config = config;
         for (InferenceFunction<?, ?> f : beans) {
@@ -45,6 +55,20 @@ public class FunctionRegistry {
                         + f.name() + ".model");
             }
         }
+        for (GeneratorFunction g : generatorBeans) {
+            if (functions.containsKey(g.name()) || generators.put(g.name(), g) != null) {
+                throw new IllegalStateException("two functions are named '" + g.name() + "'");
+            }
+            if (!catalog.contains(g.name())) {
+                throw new IllegalStateException("function '" + g.name() + "' has no model: set ember.functions."
+                        + g.name() + ".model");
+            }
+        }
+    }
+
+    /** The Java generator function of this name; empty for plain models and unknown names. */
+    public Optional<GeneratorFunction> generator(String name) {
+        return Optional.ofNullable(generators.get(name));
     }
 
     /** The Java function of this name; empty for plain tensor models and unknown names. */

@@ -59,6 +59,27 @@ public enum EmberMeter {
     GPU_MEMORY_TOTAL(Kind.GAUGE, "ember.gpu.memory.total.bytes", "GPU memory in all, as nvidia-smi reports it"),
     GPU_UTILIZATION(Kind.GAUGE, "ember.gpu.utilization.ratio",
             "Share of the last sample period in which a kernel ran on the GPU, 0 to 1 (nvidia-smi utilization.gpu)"),
+    GENERATE_TIME_TO_FIRST_TOKEN(Kind.TIMER, "ember.generate.time.to.first.token",
+            "Time from a generation's submission to its first token, queue wait and prompt pass included"),
+    GENERATE_INTER_TOKEN_LATENCY(Kind.TIMER, "ember.generate.inter.token.latency",
+            "Time between two tokens of one generation"),
+    GENERATE_PROMPT_TOKENS(Kind.COUNTER, "ember.generate.prompt.tokens",
+            "Prompt tokens run through a prompt pass (recomputations after a preemption not counted)"),
+    GENERATE_COMPLETION_TOKENS(Kind.COUNTER, "ember.generate.completion.tokens", "Tokens generated"),
+    GENERATE_RUNNING(Kind.GAUGE, "ember.generate.sequences.running",
+            "Sequences in the version's decode batch or in their prompt pass"),
+    GENERATE_WAITING(Kind.GAUGE, "ember.generate.sequences.waiting",
+            "Sequences waiting for a slot or for KV cache room, preempted ones included"),
+    GENERATE_STEP_SEQUENCES(Kind.SUMMARY, "ember.generate.step.sequences",
+            "Sequences one decode step advanced"),
+    GENERATE_PREEMPTIONS(Kind.COUNTER, "ember.generate.preemptions",
+            "Sequences taken out of the batch to free KV cache room, to be recomputed later"),
+    GENERATE_KV_CACHE_BYTES(Kind.GAUGE, "ember.generate.kv.cache.bytes",
+            "KV cache bytes the version holds: rows x padded length x bytes per token"),
+    GENERATE_KV_CACHE_BUDGET_BYTES(Kind.GAUGE, "ember.generate.kv.cache.budget.bytes",
+            "KV cache bytes the version may hold: its own budget, capped by ember.pool.kv-cache-budget"),
+    KV_CACHE_USED_BYTES(Kind.GAUGE, "ember.pool.kv.cache.bytes", "KV cache bytes all generator versions hold"),
+    KV_CACHE_BUDGET_BYTES(Kind.GAUGE, "ember.pool.kv.cache.budget.bytes", "ember.pool.kv-cache-budget in bytes"),
     EVENTS_RECEIVED(Kind.COUNTER, "ember.events.received", "CloudEvents received, by type"),
     EVENTS_REPLIED(Kind.COUNTER, "ember.events.replied", "CloudEvents answered with a reply event"),
     EVENTS_REJECTED(Kind.COUNTER, "ember.events.rejected", "CloudEvents refused, by reason"),
@@ -113,6 +134,9 @@ public enum EmberMeter {
         DistributionSummary.Builder builder = DistributionSummary.builder(name).description(help).tags(tags);
         if (this == BATCH_PADDING) {
             return builder.serviceLevelObjectives(RATIO).register(registry);
+        }
+        if (this == GENERATE_STEP_SEQUENCES) {
+            return builder.serviceLevelObjectives(ROWS).register(registry);
         }
         return builder.baseUnit("rows").serviceLevelObjectives(ROWS).register(registry);
     }
