@@ -3,6 +3,7 @@ package dev.ember.it;
 import static io.restassured.RestAssured.given;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.hamcrest.Matchers.containsString;
+import static org.hamcrest.Matchers.equalTo;
 import static org.hamcrest.Matchers.nullValue;
 
 import ai.djl.huggingface.tokenizers.Encoding;
@@ -194,7 +195,8 @@ public class EmbedTest {
                 .body("error", containsString("'dimensions' 128")).body("error", containsString("384"));
         given().contentType(ContentType.JSON).body("{\"model\": \"embed\", \"input\": \"x\", \"dimensions\": 128}")
                 .post("/v1/embeddings").then().statusCode(400).contentType(ContentType.JSON)
-                .body("error", containsString("'dimensions' 128"));
+                .body("error.message", containsString("'dimensions' 128")).body("error.param", equalTo("dimensions"))
+                .body("error.type", equalTo("invalid_request_error"));
     }
 
     @ParameterizedTest(name = "{0}")
@@ -212,8 +214,22 @@ public class EmbedTest {
             "not an embedder   | /v1/embeddings   | 400 | not an embedding   | {\"input\": \"a\", \"model\": \"add\"}",
     })
     void badRequests(String name, String path, int status, String mentions, String body) {
+        // /v1/* answers in OpenAI's error shape
+        String message = path.startsWith("/v1/") ? "error.message" : "error";
         given().contentType(ContentType.JSON).body(body).post(path).then().statusCode(status)
-                .contentType(ContentType.JSON).body("error", containsString(mentions));
+                .contentType(ContentType.JSON).body(message, containsString(mentions));
+    }
+
+    @Test
+    void openAiErrorsNameTheParamAndType() {
+        given().contentType(ContentType.JSON).body("{\"input\": \"a\"}").post("/v1/embeddings").then().statusCode(400)
+                .body("error.param", equalTo("model")).body("error.type", equalTo("invalid_request_error"))
+                .body("error.code", equalTo("invalid_value"));
+        given().contentType(ContentType.JSON).body("{\"input\": \"a\", \"model\": \"nope\"}").post("/v1/embeddings")
+                .then().statusCode(404).body("error.type", equalTo("invalid_request_error"))
+                .body("error.code", equalTo("not_found"));
+        given().contentType(ContentType.JSON).body("{\"input\": ").post("/v1/embeddings").then().statusCode(400)
+                .body("error.message", containsString("malformed JSON")).body("error.param", nullValue());
     }
 
     @Test

@@ -89,12 +89,18 @@ public class TransportTest {
         return -1;
     }
 
+    /** The error's message: {@code {"error": "..."}}, or OpenAI's {@code {"error": {"message": ...}}} on /v1/*. */
+    static String message(JsonNode error) {
+        JsonNode e = error.path("error");
+        return e.isObject() ? e.path("message").asText() : e.asText();
+    }
+
     static void assertJsonError(Raw r, int status) throws IOException {
         assertThat(r.status()).as(r.head()).isEqualTo(status);
         assertThat(r.head().toLowerCase()).contains("content-type: application/json");
         JsonNode error = r.json();
         assertThat(error.size()).as(r.body()).isEqualTo(1);
-        assertThat(error.path("error").asText()).as(r.body()).isNotBlank();
+        assertThat(message(error)).as(r.body()).isNotBlank();
         assertThat(r.body()).doesNotContain("Exception").doesNotContain("io.").doesNotContain("dev.ember")
                 .doesNotContain("stack").doesNotContain("details");
     }
@@ -136,7 +142,10 @@ public class TransportTest {
         Raw r = exchange("POST " + path + " HTTP/1.1\r\nHost: x\r\nContent-Length: " + body.length()
                 + "\r\nConnection: close\r\n\r\n" + body);
         assertJsonError(r, 415);
-        assertThat(r.json().path("error").asText()).contains("Content-Type");
+        assertThat(message(r.json())).contains("Content-Type");
+        if (path.startsWith("/v1/")) {
+            assertThat(r.json().at("/error/type").asText()).isEqualTo("invalid_request_error");
+        }
     }
 
     @Test

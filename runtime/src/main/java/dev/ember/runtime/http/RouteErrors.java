@@ -1,11 +1,15 @@
 package dev.ember.runtime.http;
 
+import dev.ember.runtime.codec.ErrorBodies;
 import dev.ember.runtime.invoke.Failure;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.RoutingContext;
 
-/** Answers from a route filter, before JAX-RS: the failure table's status and the same JSON body as ErrorMapper. */
+/**
+ * Answers from a route filter, before JAX-RS: the failure table's status and the same JSON body as ErrorMapper (OpenAI's
+ * shape on {@code /v1/*}).
+ */
 final class RouteErrors {
 
     private RouteErrors() {
@@ -20,6 +24,6 @@ final class RouteErrors {
     static void end(RoutingContext rc, int status, String message) {
         rc.response().setStatusCode(status).putHeader(HttpHeaders.CONTENT_TYPE, "application/json")
                 .putHeader(HttpHeaders.CONNECTION, "close")
-                .end(new JsonObject().put("error", message).encode());
+                .end(new JsonObject(ErrorBodies.of(rc.request().path(), status, message)).encode());
     }
 }

@@ -1,4 +1,4 @@
-package dev.ember.runtime.http;
+package dev.ember.runtime.openai;
 
 import dev.ember.runtime.api.EmbeddingRequest;
 import dev.ember.runtime.api.InvalidInputException;
@@ -20,7 +20,10 @@ import org.eclipse.microprofile.openapi.annotations.responses.APIResponse;
 
 import java.util.concurrent.CompletionStage;
 
-/** OpenAI-compatible {@code POST /v1/embeddings}: {@code model} names an embedding function. */
+/**
+ * OpenAI-compatible {@code POST /v1/embeddings}: {@code model} names an embedding function; errors in OpenAI's shape
+ * (the error mapper answers every {@code /v1/*} path so).
+ */
 @Path("/v1/embeddings")
 public class EmbeddingsResource {
 
@@ -35,18 +38,18 @@ public class EmbeddingsResource {
     @RequestBody(content = @Content(mediaType = "application/json", schema = @Schema(ref = "openai_embedding_request")))
     @APIResponse(responseCode = "200", description = "OK",
             content = @Content(mediaType = "application/json", schema = @Schema(ref = "embedding_response")))
-    @APIResponse(responseCode = "4XX", ref = "refused")
-    @APIResponse(responseCode = "5XX", ref = "overloaded")
+    @APIResponse(responseCode = "4XX", ref = "openai_refused")
+    @APIResponse(responseCode = "5XX", ref = "openai_overloaded")
     @POST
     @Blocking
     @Consumes(MediaType.APPLICATION_JSON)
     @Produces(MediaType.APPLICATION_JSON)
-    public CompletionStage<Response> embed(@HeaderParam(FunctionResource.TAG_HEADER) String tag, byte[] body) {
+    public CompletionStage<Response> embed(@HeaderParam(VersionHeaders.TAG) String tag, byte[] body) {
         EmbeddingRequest request = json.read(body, EmbeddingRequest.class);
         if (request.model() == null || request.model().isBlank()) {
             throw new InvalidInputException("'model' is required: the name of an embedding function");
         }
         return dataPlane.invoke(request.model(), VersionSelector.tagged(tag), EmbeddingRequest.class, request,
-                "model", "an embedding function").thenApply(FunctionResource::ok);
+                "model", "an embedding function").thenApply(VersionHeaders::ok);
     }
 }
