@@ -130,6 +130,39 @@ final class GenerationReport {
         return notes;
     }
 
+    /** The figures of this run that bear on a missed target, for whoever writes its cause. */
+    static String measured(GenerationRun.Figures f, String measure) {
+        double itl1 = Overhead.meanMs(f.singleBefore(), f.singleAfter(), "ember_generate_inter_token_latency_seconds",
+                FUNCTION);
+        ClosedStreams.Window w16 = f.sixteen();
+        double itl16 = Overhead.meanMs(w16.metricsBefore(), w16.metricsAfter(),
+                "ember_generate_inter_token_latency_seconds", FUNCTION);
+        double steps = delta(w16.metricsBefore(), w16.metricsAfter(), "ember_generate_step_sequences_count");
+        double perStep = steps == 0 ? Double.NaN
+                : delta(w16.metricsBefore(), w16.metricsAfter(), "ember_generate_step_sequences_sum") / steps;
+        if (measure.startsWith("one stream")) {
+            return String.format(Locale.ROOT, "raw loop: prompt pass %s, then %s per token; Ember alone: TTFT %s "
+                    + "(client) / %s (server), then %s per token (client gaps p50) / %s (server mean inter-token "
+                    + "latency).", Report.ms(f.raw().firstTokenMillis()),
+                    Report.ms(1000 / f.raw().decodeTokensPerSecond()), Report.ms(f.singleTtft().percentile(50)),
+                    Report.ms(Overhead.meanMs(f.singleBefore(), f.singleAfter(),
+                            "ember_generate_time_to_first_token_seconds", FUNCTION)),
+                    Report.ms(f.singleGaps().percentile(50)), Report.ms(itl1));
+        }
+        if (measure.startsWith("aggregate")) {
+            return String.format(Locale.ROOT, "at 16 streams the server ran %.2f sequences per decode step with a "
+                    + "mean inter-token latency (about one step) of %s, against %s alone: a step of %.1f sequences "
+                    + "cost %.2fx a step of one, so the decode rate at 16 streams is about %.1fx that of one.", perStep,
+                    Report.ms(itl16), Report.ms(itl1), perStep, itl16 / itl1, perStep * itl1 / itl16);
+        }
+        return String.format(Locale.ROOT, "at 16 streams: TTFT p50 %s, p99 %s, max %s (server mean %s); mean "
+                + "inter-token latency (about one decode step of %.1f sequences) %s; alone: TTFT %s, step %s.",
+                Report.ms(w16.ttft().percentile(50)), Report.ms(w16.ttft().percentile(99)),
+                Report.ms(w16.ttft().max()), Report.ms(Overhead.meanMs(w16.metricsBefore(), w16.metricsAfter(),
+                        "ember_generate_time_to_first_token_seconds", FUNCTION)), perStep, Report.ms(itl16),
+                Report.ms(f.singleTtft().percentile(50)), Report.ms(itl1));
+    }
+
     /** Server-side means over an interval, from the generation meters scraped around it. */
     static String server(String name, String before, String after) {
         double steps = delta(before, after, "ember_generate_step_sequences_count");
@@ -167,8 +200,8 @@ final class GenerationReport {
             rows.add(List.of(r.measure(), r.value(), r.reference(), r.ratio(), r.target(),
                     r.verdict().text + (r.shortfall().isEmpty() ? "" : " (" + r.shortfall() + ")")));
             if (r.verdict() == Report.Verdict.MISSED) {
-                missed.add("- **" + r.measure() + "**: " + r.ratio() + " against " + r.target() + ".\n  Cause: "
-                        + Report.CAUSE_TO_FILL + "\n");
+                missed.add("- **" + r.measure() + "**: " + r.ratio() + " against " + r.target() + ".\n  Measured: "
+                        + measured(f, r.measure()) + "\n  Cause: " + Report.CAUSE_TO_FILL + "\n");
             }
         }
         md.append(Report.table(List.of("measure", "Ember", "reference", "ratio", "target", "verdict"), rows));
@@ -187,7 +220,7 @@ final class GenerationReport {
         GenerationRun.Scale s = f.scale();
         return String.format(Locale.ROOT, """
                 **Random weights, real shapes.** No generative ONNX model can be had from the registries reachable \
-                here, so the model is a decoder of GPT-2-small shape (%s; `model.onnx` %d MiB, fp32) with seeded \
+                here, so the model is a decoder of %s shape (%s; `model.onnx` %d MiB, fp32) with seeded \
                 random weights, written at benchmark time by the runtime's test `DecoderModels` (Optimum "with past" \
                 layout, byte-level BPE `tokenizer.json`) into `benchmarks/target/`, and served by the packaged Ember \
                 as function `%s` (`-Dember.functions.%s.model=<dir>`, a 10 min function timeout so that no queued \
@@ -215,7 +248,7 @@ final class GenerationReport {
                 of a stream; the ramp's 16 streams give the burst figures. **One at a time**: a fresh Ember process \
                 with `-Dember.functions.%s.generate.max-running=1`, the same 16-client loop and a %d s window; there, \
                 streams sent in the window that were still queued when it closed count with their wait so far (a \
-                lower bound, marked >=).""", s.shape.describe(), f.modelBytes() >> 20, TextGeneration.FUNCTION,
+                lower bound, marked >=).""", s == GenerationRun.Scale.FULL ? "GPT-2-small" : "GPT-2-like", s.shape.describe(), f.modelBytes() >> 20, TextGeneration.FUNCTION,
                 TextGeneration.FUNCTION, s.maxTokens, s.maxTokens, f.raw().intraOpThreads(), s.rawRepeats,
                 s.singleRepeats, s.maxTokens, s.window4.toSeconds(), s.window16.toSeconds(), TextGeneration.FUNCTION,
                 s.windowOneAtATime.toSeconds());
