@@ -14,7 +14,8 @@ import java.util.Map;
 /**
  * Runs the generation scenario and writes its block of BENCHMARKS.md (only that block: the other sections come from
  * {@code benchmarks/run.sh}). Started by {@code benchmarks/generate.sh}; arguments: {@code --app <quarkus-run.jar>
- * --out <BENCHMARKS.md> --model-dir <dir> --logs <dir> --command <as typed> [--quiet-note <text>] [--quick]}.
+ * --out <BENCHMARKS.md> --model-dir <dir> --logs <dir> --command <as typed> [--quiet-note <text>] [--quick]
+ * [--set k=v,...]}.
  */
 public final class GenerateMain {
 
@@ -47,7 +48,17 @@ public final class GenerateMain {
         String loadAtStart = Host.loadAverage();
         List<String> busyAtStart = Host.busyJavaProcesses();
         Harness.log("load average %s; busy java/mvn processes: %s", loadAtStart, busyAtStart);
-        Harness h = new Harness(app, app, List.of(), "", Path.of("."), logs, quick, Map.of());
+        Map<String, String> extra = new java.util.LinkedHashMap<>();
+        for (String pair : options.getOrDefault("--set", "").split(",")) {
+            if (!pair.isBlank()) {
+                int eq = pair.indexOf('=');
+                if (eq < 1) {
+                    throw new IllegalArgumentException("--set takes key=value pairs separated by commas, not " + pair);
+                }
+                extra.put(pair.substring(0, eq).strip(), pair.substring(eq + 1).strip());
+            }
+        }
+        Harness h = new Harness(app, app, List.of(), "", Path.of("."), logs, quick, extra);
 
         GenerationRun.Figures figures = GenerationRun.run(h, modelDir, scale);
 
@@ -63,7 +74,7 @@ public final class GenerateMain {
         Report.Run run = new Report.Run(started, options.getOrDefault("--command", "benchmarks/generate.sh"),
                 loadAtStart, Host.loadAverage(), quiet.toString(),
                 Duration.ofNanos(System.nanoTime() - wallStart).toSeconds() + " s");
-        String block = GenerationReport.block(Host.machine(), run, figures, quick);
+        String block = GenerationReport.block(Host.machine(), run, figures, quick, extra);
         String existing = Files.isRegularFile(out) ? Files.readString(out) : "";
         Report.write(out, GenerationReport.splice(existing, block));
         System.out.println();

@@ -180,12 +180,17 @@ final class GenerationReport {
         return Prometheus.sum(after, name, FUNCTION) - Prometheus.sum(before, name, FUNCTION);
     }
 
-    static String block(Report.Machine machine, Report.Run run, GenerationRun.Figures f, boolean quick) {
+    static String block(Report.Machine machine, Report.Run run, GenerationRun.Figures f, boolean quick,
+            Map<String, String> extra) {
         StringBuilder md = new StringBuilder();
         md.append(BEGIN).append("\n## ").append(TITLE).append("\n\n");
         if (quick) {
             md.append("**Quick smoke run** (`--quick`): a two-layer model, shorter streams and windows; these figures "
                     + "are not measurements.\n\n");
+        }
+        if (!extra.isEmpty()) {
+            md.append("**Experiment**: every Ember process ran with ").append(extra)
+                    .append(" added (the raw loop with the thread and spinning options among them).\n\n");
         }
         md.append("Written by `").append(run.command()).append("` on ").append(run.started()).append(" (")
                 .append(run.wallTime()).append("); `benchmarks/generate.sh` rewrites only this section, "
@@ -223,8 +228,8 @@ final class GenerationReport {
                 here, so the model is a decoder of %s shape (%s; `model.onnx` %d MiB, fp32) with seeded \
                 random weights, written at benchmark time by the runtime's test `DecoderModels` (Optimum "with past" \
                 layout, byte-level BPE `tokenizer.json`) into `benchmarks/target/`, and served by the packaged Ember \
-                as function `%s` (`-Dember.functions.%s.model=<dir>`, a 10 min function timeout so that no queued \
-                stream times out, everything else as shipped). The compute per token is GPT-2 small's; the text is \
+                as function `%s` (`-Dember.functions.%s.model=<dir>`; a 10 min function timeout and \
+                `quarkus.http.idle-timeout` so that no queued stream times out, everything else as shipped). The compute per token is GPT-2 small's; the text is \
                 noise. Every request is a greedy (`temperature` 0) streamed `POST /v1/completions` of one fixed \
                 prompt with `max_tokens` %d and `stream_options.include_usage`, read by a socket client that stamps \
                 each SSE chunk on arrival (one connection per stream). The prompt is the first candidate whose greedy \

@@ -13,7 +13,7 @@ final class GenerationRun {
 
     /** How long and how big: the documented run, or a smoke run of the harness. */
     enum Scale {
-        FULL(TextGeneration.Shape.GPT2_SMALL, 128, 3, 5, 20, 30, 30),
+        FULL(TextGeneration.Shape.GPT2_SMALL, 128, 3, 5, 20, 40, 30),
         QUICK(TextGeneration.Shape.QUICK, 32, 2, 2, 4, 6, 6);
 
         final TextGeneration.Shape shape;
@@ -74,7 +74,7 @@ final class GenerationRun {
         long modelBytes = Files.size(dir.resolve("model.onnx"));
         List<String> busy = new ArrayList<>();
 
-        TextGeneration.Raw raw = TextGeneration.raw(dir, scale.maxTokens, scale.rawRepeats);
+        TextGeneration.Raw raw = TextGeneration.raw(dir, scale.maxTokens, scale.rawRepeats, h.extra());
         Harness.log("raw loop (%d intra-op threads): %.1f tokens/s", raw.intraOpThreads(), raw.tokensPerSecond());
         busyNote(busy, "the raw loop");
 

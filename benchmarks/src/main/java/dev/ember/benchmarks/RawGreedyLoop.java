@@ -32,7 +32,8 @@ import java.util.Set;
  * ONNX Runtime, as a user would write it: one prompt pass over an empty past, then one run per new token with the
  * previous run's {@code present} tensors fed back as the past (no copy through the Java heap), argmax of the last
  * position's logits. Session options as Ember's defaults: intra-op threads from Ember's {@link ThreadBudget} for
- * this machine's CPUs (nothing set), one inter-op thread, sequential, all graph optimisations, spinning off.
+ * this machine's CPUs, one inter-op thread, sequential, all graph optimisations, spinning off (an experiment's
+ * thread and spinning options apply to both).
  */
 final class RawGreedyLoop implements AutoCloseable {
 
@@ -64,12 +65,14 @@ final class RawGreedyLoop implements AutoCloseable {
     private final int intraOpThreads;
     private final Set<String> outputs = new LinkedHashSet<>();
 
-    RawGreedyLoop(Path modelDir) throws OrtException, IOException {
-        this.intraOpThreads = emberIntraOpThreads();
+    /** A session on {@code modelDir}'s model with Ember's defaults, changed as {@code ember} (-D options) changes Ember's. */
+    RawGreedyLoop(Path modelDir, Map<String, String> ember) throws OrtException, IOException {
+        this.intraOpThreads = emberIntraOpThreads(ember);
+        String spin = Boolean.parseBoolean(ember.getOrDefault("ember.onnx.allow-spinning", "false")) ? "1" : "0";
         try (SessionOptions options = new SessionOptions()) {
             options.setIntraOpNumThreads(intraOpThreads);
-            options.addConfigEntry("session.intra_op.allow_spinning", "0");
-            options.addConfigEntry("session.inter_op.allow_spinning", "0");
+            options.addConfigEntry("session.intra_op.allow_spinning", spin);
+            options.addConfigEntry("session.inter_op.allow_spinning", spin);
             options.setInterOpNumThreads(1);
             options.setExecutionMode(SessionOptions.ExecutionMode.SEQUENTIAL);
             options.setOptimizationLevel(SessionOptions.OptLevel.ALL_OPT);
@@ -96,10 +99,18 @@ final class RawGreedyLoop implements AutoCloseable {
         }
     }
 
-    /** The intra-op threads Ember gives a model's session on this machine when nothing is configured. */
-    static int emberIntraOpThreads() {
-        return ThreadBudget.of(Runtime.getRuntime().availableProcessors(), OptionalInt.empty(), OptionalInt.empty())
-                .intraOpThreads();
+    /**
+     * The intra-op threads Ember gives the generator's session on this machine: its {@link ThreadBudget} from the
+     * CPUs and whatever of {@code ember.functions.gpt2.concurrency} and {@code ember.onnx.intra-op-threads} is set.
+     */
+    static int emberIntraOpThreads(Map<String, String> ember) {
+        return ThreadBudget.of(Runtime.getRuntime().availableProcessors(),
+                optionalInt(ember.get("ember.functions." + TextGeneration.FUNCTION + ".concurrency")),
+                optionalInt(ember.get("ember.onnx.intra-op-threads"))).intraOpThreads();
+    }
+
+    private static OptionalInt optionalInt(String value) {
+        return value == null ? OptionalInt.empty() : OptionalInt.of(Integer.parseInt(value.strip()));
     }
 
     int intraOpThreads() {

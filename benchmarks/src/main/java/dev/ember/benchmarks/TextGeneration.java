@@ -144,10 +144,10 @@ final class TextGeneration {
     }
 
     /** Chooses the prompt (no EOS within {@code maxTokens}), then measures {@code repeats} greedy runs of it. */
-    static Raw raw(Path dir, int maxTokens, int repeats) throws Exception {
+    static Raw raw(Path dir, int maxTokens, int repeats, Map<String, String> ember) throws Exception {
         long eos = eos(dir);
         List<String> skipped = new ArrayList<>();
-        try (RawGreedyLoop loop = new RawGreedyLoop(dir)) {
+        try (RawGreedyLoop loop = new RawGreedyLoop(dir, ember)) {
             for (String prompt : PROMPTS) {
                 long[] ids = encode(dir, prompt);
                 // this first run is also the warm-up
@@ -192,6 +192,8 @@ final class TextGeneration {
         Map<String, String> p = new LinkedHashMap<>();
         p.put("ember.functions." + FUNCTION + ".model", dir.toAbsolutePath().toString());
         p.put("ember.functions." + FUNCTION + ".timeout", "10m");
+        // a queued stream gets no byte before its first token: the shipped 60 s idle timeout would close it first
+        p.put("quarkus.http.idle-timeout", "10m");
         p.putAll(more);
         return p;
     }
