@@ -43,42 +43,15 @@ if $build || [[ ! -f "$app" || ! -f "$classpath_file" || ! -d benchmarks/target/
   mvn -B ${MVN_ARGS:-} -DskipTests package -pl functions,benchmarks -am
 fi
 
-busy_java() {
-  ps -eo pcpu=,args= | awk '$1 > 20' | grep -E 'java|mvn' | grep -v -E 'grep|awk' || true
-}
-
-quiet_note=""
-if [[ "$wait_quiet" -gt 0 ]]; then
-  waited=0
-  while [[ -n "$(busy_java)" && $waited -lt $((wait_quiet * 60)) ]]; do
-    echo "[bench] waiting for a quiet machine ($((waited / 60)) of $wait_quiet min); busy:"
-    busy_java | cut -c1-120
-    sleep 30
-    waited=$((waited + 30))
-  done
-  if [[ -z "$(busy_java)" ]]; then
-    quiet_note="waited $((waited / 60)) min $((waited % 60)) s for no other busy java/mvn process"
-  else
-    quiet_note="gave up waiting for a quiet machine after $wait_quiet min"
-  fi
-fi
+source benchmarks/common.sh
+wait_quiet "$wait_quiet"
 
 # snapshots of the packaged app and of the reactor's jars on the classpath, so that a rebuild during the run cannot
 # change what is measured (separate from run.sh's, so that the two can run one after the other)
 snapshot=benchmarks/target/generate-app
-rm -rf "$snapshot" benchmarks/target/generate-lib
+rm -rf "$snapshot"
 cp -r functions/target/quarkus-app "$snapshot"
-mkdir -p benchmarks/target/generate-lib
-classpath=""
-IFS=: read -r -a entries < "$classpath_file" || [[ ${#entries[@]} -gt 0 ]]
-for entry in "${entries[@]}"; do
-  if [[ "$entry" == "$PWD"/* ]]; then
-    cp "$entry" benchmarks/target/generate-lib/
-    entry="$PWD/benchmarks/target/generate-lib/$(basename "$entry")"
-  fi
-  classpath="${classpath:+$classpath:}$entry"
-done
-cp -r benchmarks/target/classes benchmarks/target/generate-lib/classes
+snapshot_classpath "$classpath_file" benchmarks/target/generate-lib
 
 out=BENCHMARKS.md
 model_dir=benchmarks/target/gpt2-small-random

@@ -7,7 +7,6 @@ import java.time.ZoneOffset;
 import java.time.ZonedDateTime;
 import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -23,16 +22,7 @@ public final class GenerateMain {
     }
 
     public static void main(String[] args) throws Exception {
-        Map<String, String> options = new HashMap<>();
-        for (int i = 0; i < args.length; i++) {
-            if (args[i].equals("--quick")) {
-                options.put("--quick", "true");
-            } else if (args[i].startsWith("--") && i + 1 < args.length) {
-                options.put(args[i], args[++i]);
-            } else {
-                throw new IllegalArgumentException("unexpected argument " + args[i]);
-            }
-        }
+        Map<String, String> options = Main.options(args);
         Path app = Path.of(options.get("--app"));
         if (!Files.isRegularFile(app)) {
             throw new IllegalArgumentException(app + " does not exist: build with benchmarks/generate.sh --build");
@@ -48,31 +38,15 @@ public final class GenerateMain {
         String loadAtStart = Host.loadAverage();
         List<String> busyAtStart = Host.busyJavaProcesses();
         Harness.log("load average %s; busy java/mvn processes: %s", loadAtStart, busyAtStart);
-        Map<String, String> extra = new java.util.LinkedHashMap<>();
-        for (String pair : options.getOrDefault("--set", "").split(",")) {
-            if (!pair.isBlank()) {
-                int eq = pair.indexOf('=');
-                if (eq < 1) {
-                    throw new IllegalArgumentException("--set takes key=value pairs separated by commas, not " + pair);
-                }
-                extra.put(pair.substring(0, eq).strip(), pair.substring(eq + 1).strip());
-            }
-        }
+        Map<String, String> extra = Main.properties(options.getOrDefault("--set", ""));
         Harness h = new Harness(app, app, List.of(), "", Path.of("."), logs, quick, extra);
 
         GenerationRun.Figures figures = GenerationRun.run(h, modelDir, scale);
 
         List<String> busyAtEnd = Host.busyJavaProcesses();
-        StringBuilder quiet = new StringBuilder();
-        String note = options.get("--quiet-note");
-        if (note != null && !note.isBlank()) {
-            quiet.append(note.strip()).append("; ");
-        }
-        quiet.append(busyAtStart.isEmpty() ? "no other java/mvn process above 20% CPU at the start"
-                : "NOT quiet: busy at the start: " + String.join("; ", busyAtStart));
-        quiet.append(busyAtEnd.isEmpty() ? ", none at the end" : "; busy at the end: " + String.join("; ", busyAtEnd));
+        String quiet = Main.quietNote(options.get("--quiet-note"), busyAtStart, busyAtEnd);
         Report.Run run = new Report.Run(started, options.getOrDefault("--command", "benchmarks/generate.sh"),
-                loadAtStart, Host.loadAverage(), quiet.toString(),
+                loadAtStart, Host.loadAverage(), quiet,
                 Duration.ofNanos(System.nanoTime() - wallStart).toSeconds() + " s");
         String block = GenerationReport.block(Host.machine(), run, figures, quick, extra);
         String existing = Files.isRegularFile(out) ? Files.readString(out) : "";

@@ -106,6 +106,13 @@ final class GenerationReport {
                 wholes(raw.runs().stream().map(RawGreedyLoop.Run::tokensPerSecond).toList()),
                 wholes(f.single().stream().map(StreamRecord::tokensPerSecond).toList()),
                 msList(f.single().stream().map(StreamRecord::ttftMillis).toList())));
+        List<Double> pairs = new ArrayList<>();
+        for (int i = 0; i < Math.min(raw.runs().size(), f.single().size()); i++) {
+            pairs.add(f.single().get(i).tokensPerSecond() / raw.runs().get(i).tokensPerSecond());
+        }
+        notes.add(String.format(Locale.ROOT, "Ember against the raw loop run next to it, pair by pair: %s (median "
+                + "%s).", pairs.stream().map(Report::ratio).collect(java.util.stream.Collectors.joining(", ")),
+                Report.ratio(new Samples(pairs).median())));
         notes.add(server("one stream", f.singleBefore(), f.singleAfter()));
         for (ClosedStreams.Window w : List.of(f.four(), f.sixteen(), f.oneAtATime())) {
             String name = (w == f.oneAtATime() ? "`max-running=1`, " : "") + w.clients() + " streams";
@@ -236,14 +243,16 @@ final class GenerationReport {
                 continuation has no end-of-sequence token within %d tokens (the API has no `ignore_eos`), so every \
                 stream runs to `max_tokens`; tokens are counted from `usage.completion_tokens`.
 
-                **Raw loop**: in the benchmark's JVM before Ember starts, the ONNX Runtime jar Ember itself uses, on \
+                **Raw loop**: in the benchmark's JVM, the ONNX Runtime jar Ember itself uses, on \
                 the same `model.onnx` and prompt tokens: one prompt pass over an empty past, then one run per token \
                 with the last run's `present.*` fed back as `past_key_values.*`, argmax of the last logits; session \
                 options as Ember's defaults on this machine: %d intra-op thread(s) (Ember's `ThreadBudget`), 1 \
-                inter-op, sequential, all optimisations, no spinning; one warm-up run, then the median of %d. \
-                **One stream**: two warm-up streams, then %d streams one after another; tokens/s is completion tokens \
-                over send-to-last-chunk time (the prompt pass included, as for the raw loop); TTFT alone is the \
-                median of their times to first token. **4 and 16 streams**: N clients in a closed loop (each sends \
+                inter-op, sequential, all optimisations, no spinning; its session stays open beside the idle Ember \
+                process. **One stream**: after one raw warm-up run and two warm-up streams, %d raw runs and %d \
+                streams alternate (raw then Ember, then Ember then raw, ...), so that a change in the machine's load \
+                falls on both alike; each figure is the median of its %d; tokens/s is completion tokens over \
+                send-to-last-chunk time (the prompt pass included, as for the raw loop); TTFT alone is the median of \
+                the streams' times to first token. **4 and 16 streams**: N clients in a closed loop (each sends \
                 its next stream when the last ends); their first streams, sent at once, are a ramp of lengths up to \
                 %d, so that afterwards streams start and end spread out (a new one joins a running batch); a window \
                 of %d s (4 streams) or %d s (16 streams) opens when the last ramp stream ends, and at its end the \
@@ -254,8 +263,8 @@ final class GenerationReport {
                 with `-Dember.functions.%s.generate.max-running=1`, the same 16-client loop and a %d s window; there, \
                 streams sent in the window that were still queued when it closed count with their wait so far (a \
                 lower bound, marked >=).""", s == GenerationRun.Scale.FULL ? "GPT-2-small" : "GPT-2-like", s.shape.describe(), f.modelBytes() >> 20, TextGeneration.FUNCTION,
-                TextGeneration.FUNCTION, s.maxTokens, s.maxTokens, f.raw().intraOpThreads(), s.rawRepeats,
-                s.singleRepeats, s.maxTokens, s.window4.toSeconds(), s.window16.toSeconds(), TextGeneration.FUNCTION,
+                TextGeneration.FUNCTION, s.maxTokens, s.maxTokens, f.raw().intraOpThreads(), s.singleRepeats,
+                s.singleRepeats, s.singleRepeats, s.maxTokens, s.window4.toSeconds(), s.window16.toSeconds(), TextGeneration.FUNCTION,
                 s.windowOneAtATime.toSeconds());
     }
 

@@ -13,22 +13,19 @@ final class GenerationRun {
 
     /** How long and how big: the documented run, or a smoke run of the harness. */
     enum Scale {
-        FULL(TextGeneration.Shape.GPT2_SMALL, 128, 3, 5, 20, 40, 30),
-        QUICK(TextGeneration.Shape.QUICK, 32, 2, 2, 4, 6, 6);
+        FULL(TextGeneration.Shape.GPT2_SMALL, 128, 5, 20, 40, 30),
+        QUICK(TextGeneration.Shape.QUICK, 32, 2, 4, 6, 6);
 
         final TextGeneration.Shape shape;
         final int maxTokens;
-        final int rawRepeats;
         final int singleRepeats;
         final Duration window4;
         final Duration window16;
         final Duration windowOneAtATime;
 
-        Scale(TextGeneration.Shape shape, int maxTokens, int rawRepeats, int singleRepeats, int window4, int window16,
-                int windowOne) {
+        Scale(TextGeneration.Shape shape, int maxTokens, int singleRepeats, int window4, int window16, int windowOne) {
             this.shape = shape;
             this.maxTokens = maxTokens;
-            this.rawRepeats = rawRepeats;
             this.singleRepeats = singleRepeats;
             this.window4 = Duration.ofSeconds(window4);
             this.window16 = Duration.ofSeconds(window16);
@@ -74,28 +71,54 @@ final class GenerationRun {
         long modelBytes = Files.size(dir.resolve("model.onnx"));
         List<String> busy = new ArrayList<>();
 
-        TextGeneration.Raw raw = TextGeneration.raw(dir, scale.maxTokens, scale.rawRepeats, h.extra());
-        Harness.log("raw loop (%d intra-op threads): %.1f tokens/s", raw.intraOpThreads(), raw.tokensPerSecond());
-        busyNote(busy, "the raw loop");
-
-        String prompt = raw.prompt();
-        long rampLimit = Duration.ofMinutes(10).toNanos();
+        String prompt;
+        TextGeneration.Raw raw;
         Duration first;
-        List<StreamRecord> single;
+        List<StreamRecord> single = new ArrayList<>();
         String singleBefore;
         String singleAfter;
         ClosedStreams.Window four;
         ClosedStreams.Window sixteen;
-        try (EmberProcess ember = h.start("generate-batched", TextGeneration.properties(dir, Map.of()))) {
-            first = TextGeneration.awaitFirst(ember, prompt);
-            Harness.log("Ember answered its first completion %d ms after it was started", first.toMillis());
-            SseClient client = new SseClient(ember.port(), Clock.SYSTEM, (int) Duration.ofMinutes(10).toMillis());
-            TextGeneration.sequential(client, prompt, Math.min(16, scale.maxTokens), 2);
-            singleBefore = ember.client.metrics();
-            single = TextGeneration.sequential(client, prompt, scale.maxTokens, scale.singleRepeats);
-            singleAfter = ember.client.metrics();
-            four = window(ember, client, prompt, 4, scale.maxTokens, scale.window4, rampLimit);
-            sixteen = window(ember, client, prompt, 16, scale.maxTokens, scale.window16, rampLimit);
+        long rampLimit = Duration.ofMinutes(10).toNanos();
+        RawGreedyLoop loop = new RawGreedyLoop(dir, h.extra());
+        boolean loopOpen = true;
+        try {
+            TextGeneration.Choice choice = TextGeneration.choose(loop, dir, scale.maxTokens);
+            prompt = choice.prompt();
+            try (EmberProcess ember = h.start("generate-batched", TextGeneration.properties(dir, Map.of()))) {
+                first = TextGeneration.awaitFirst(ember, prompt);
+                Harness.log("Ember answered its first completion %d ms after it was started", first.toMillis());
+                SseClient client = new SseClient(ember.port(), Clock.SYSTEM, (int) Duration.ofMinutes(10).toMillis());
+                TextGeneration.sequential(client, prompt, Math.min(16, scale.maxTokens), 2);
+                // the raw loop and Ember's single streams alternate (and swap which goes first), so that a change
+                // in the machine's load during the run falls on both alike
+                List<RawGreedyLoop.Run> runs = new ArrayList<>();
+                singleBefore = ember.client.metrics();
+                for (int i = 0; i < scale.singleRepeats; i++) {
+                    if (i % 2 == 0) {
+                        runs.add(TextGeneration.rawRun(loop, choice, scale.maxTokens));
+                        single.add(TextGeneration.single(client, prompt, scale.maxTokens));
+                    } else {
+                        single.add(TextGeneration.single(client, prompt, scale.maxTokens));
+                        runs.add(TextGeneration.rawRun(loop, choice, scale.maxTokens));
+                    }
+                }
+                singleAfter = ember.client.metrics();
+                raw = new TextGeneration.Raw(prompt, choice.ids(), choice.text(), loop.intraOpThreads(), runs,
+                        choice.skipped());
+                loopOpen = false;
+                loop.close();
+                Harness.log("raw loop (%d intra-op threads): %.1f tokens/s; Ember %.1f tokens/s",
+                        raw.intraOpThreads(), raw.tokensPerSecond(),
+                        new Samples(single.stream().map(StreamRecord::tokensPerSecond).toList()).median());
+                busyNote(busy, "the single streams and raw runs");
+                four = window(ember, client, prompt, 4, scale.maxTokens, scale.window4, rampLimit);
+                sixteen = window(ember, client, prompt, 16, scale.maxTokens, scale.window16, rampLimit);
+            }
+        } finally {
+            if (loopOpen) {
+                loop.close();
+            }
         }
         busyNote(busy, "Ember's batched runs");
         Duration firstOne;

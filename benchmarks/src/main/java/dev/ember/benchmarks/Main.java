@@ -199,7 +199,7 @@ public final class Main {
     }
 
     /** {@code k=v,k2=v2} as a map. */
-    private static Map<String, String> properties(String list) {
+    static Map<String, String> properties(String list) {
         Map<String, String> properties = new LinkedHashMap<>();
         for (String pair : list.split(",")) {
             if (pair.isBlank()) {
@@ -214,7 +214,7 @@ public final class Main {
         return properties;
     }
 
-    private static String quietNote(String note, List<String> busyAtStart, List<String> busyAtEnd) {
+    static String quietNote(String note, List<String> busyAtStart, List<String> busyAtEnd) {
         StringBuilder quiet = new StringBuilder();
         if (note != null && !note.isBlank()) {
             quiet.append(note.strip()).append("; ");
@@ -225,7 +225,7 @@ public final class Main {
         return quiet.toString();
     }
 
-    private static Map<String, String> options(String[] args) {
+    static Map<String, String> options(String[] args) {
         Map<String, String> options = new HashMap<>();
         for (int i = 0; i < args.length; i++) {
             if (args[i].equals("--quick")) {

@@ -143,48 +143,54 @@ final class TextGeneration {
         }
     }
 
-    /** Chooses the prompt (no EOS within {@code maxTokens}), then measures {@code repeats} greedy runs of it. */
-    static Raw raw(Path dir, int maxTokens, int repeats, Map<String, String> ember) throws Exception {
+    /** The prompt the scenario uses: its tokens and the raw loop's greedy text, and the candidates passed over. */
+    record Choice(String prompt, long[] ids, String text, long eos, List<String> skipped) {
+    }
+
+    /**
+     * The first candidate prompt whose greedy continuation has no EOS within {@code maxTokens}; its run is also the
+     * raw loop's warm-up.
+     */
+    static Choice choose(RawGreedyLoop loop, Path dir, int maxTokens) throws Exception {
         long eos = eos(dir);
         List<String> skipped = new ArrayList<>();
-        try (RawGreedyLoop loop = new RawGreedyLoop(dir, ember)) {
-            for (String prompt : PROMPTS) {
-                long[] ids = encode(dir, prompt);
-                // this first run is also the warm-up
-                RawGreedyLoop.Run probe = loop.generate(ids, maxTokens, eos);
-                if (probe.tokens().length < maxTokens) {
-                    skipped.add(prompt);
-                    Harness.log("raw loop: prompt \"%s\" reaches EOS after %d tokens; next prompt", prompt,
-                            probe.tokens().length);
-                    continue;
-                }
-                List<RawGreedyLoop.Run> runs = new ArrayList<>();
-                for (int i = 0; i < repeats; i++) {
-                    RawGreedyLoop.Run run = loop.generate(ids, maxTokens, eos);
-                    runs.add(run);
-                    Harness.log("raw loop: %d tokens, %.1f tokens/s (first token %.1f ms, then %.1f tokens/s)",
-                            run.tokens().length, run.tokensPerSecond(), run.firstTokenMillis(),
-                            run.decodeTokensPerSecond());
-                }
-                return new Raw(prompt, ids, decode(dir, probe.tokens()), loop.intraOpThreads(), runs, skipped);
+        for (String prompt : PROMPTS) {
+            long[] ids = encode(dir, prompt);
+            RawGreedyLoop.Run probe = loop.generate(ids, maxTokens, eos);
+            if (probe.tokens().length == maxTokens) {
+                return new Choice(prompt, ids, decode(dir, probe.tokens()), eos, skipped);
             }
+            skipped.add(prompt);
+            Harness.log("raw loop: prompt \"%s\" reaches EOS after %d tokens; next prompt", prompt,
+                    probe.tokens().length);
         }
         throw new IllegalStateException("every candidate prompt reaches EOS within " + maxTokens + " tokens");
     }
 
-    /** One stream at a time: {@code repeats} streams of the prompt, each sent when the last one ended. */
-    static List<StreamRecord> sequential(SseClient client, String prompt, int maxTokens, int repeats) {
-        List<StreamRecord> streams = new ArrayList<>();
-        for (int i = 0; i < repeats; i++) {
-            StreamRecord s = client.stream(COMPLETIONS, body(prompt, maxTokens, true), handle -> { });
-            if (s.error() != null) {
-                throw new IllegalStateException("a single stream failed: " + s.error());
-            }
-            Harness.log("one stream: %d tokens in %.0f ms, %.1f tokens/s, first token %.1f ms", s.completionTokens(),
-                    (s.endNanos() - s.sentNanos()) / 1e6, s.tokensPerSecond(), s.ttftMillis());
-            streams.add(s);
+    /** One measured greedy run of the chosen prompt on the raw loop. */
+    static RawGreedyLoop.Run rawRun(RawGreedyLoop loop, Choice choice, int maxTokens) throws Exception {
+        RawGreedyLoop.Run run = loop.generate(choice.ids(), maxTokens, choice.eos());
+        Harness.log("raw loop: %d tokens, %.1f tokens/s (first token %.1f ms, then %.1f tokens/s)",
+                run.tokens().length, run.tokensPerSecond(), run.firstTokenMillis(), run.decodeTokensPerSecond());
+        return run;
+    }
+
+    /** One stream of the prompt, alone. */
+    static StreamRecord single(SseClient client, String prompt, int maxTokens) {
+        StreamRecord s = client.stream(COMPLETIONS, body(prompt, maxTokens, true), handle -> { });
+        if (s.error() != null) {
+            throw new IllegalStateException("a single stream failed: " + s.error());
         }
-        return streams;
+        Harness.log("one stream: %d tokens in %.0f ms, %.1f tokens/s, first token %.1f ms", s.completionTokens(),
+                (s.endNanos() - s.sentNanos()) / 1e6, s.tokensPerSecond(), s.ttftMillis());
+        return s;
+    }
+
+    /** Streams of the prompt one after another (warm-ups). */
+    static void sequential(SseClient client, String prompt, int maxTokens, int repeats) {
+        for (int i = 0; i < repeats; i++) {
+            single(client, prompt, maxTokens);
+        }
     }
 
     /** Ember's properties for the scenario: the function, a timeout no stream reaches, and {@code more}. */
