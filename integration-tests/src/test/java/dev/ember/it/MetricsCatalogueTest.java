@@ -4,6 +4,7 @@ import static io.restassured.RestAssured.given;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.ember.runtime.metrics.EmberMeter;
+import dev.ember.runtime.testing.DecoderModels;
 import io.quarkus.test.junit.QuarkusTest;
 import io.quarkus.test.junit.QuarkusTestProfile;
 import io.quarkus.test.junit.TestProfile;
@@ -29,11 +30,23 @@ import org.junit.jupiter.api.Test;
 @TestProfile(MetricsCatalogueTest.WithBudget.class)
 public class MetricsCatalogueTest {
 
-    /** A memory budget and a fake nvidia-smi, so that the budget gauge and the GPU meters exist too. */
+    /**
+     * A memory budget, a fake nvidia-smi and a generator (a generated decoder directory), so that the budget gauge,
+     * the GPU meters and the generation meters exist too.
+     */
     public static class WithBudget implements QuarkusTestProfile {
         @Override
         public Map<String, String> getConfigOverrides() {
-            return Map.of("ember.pool.memory-budget", "2G", "ember.gpu.nvidia-smi", FakeNvidiaSmi.write().toString());
+            return Map.of("ember.pool.memory-budget", "2G", "ember.gpu.nvidia-smi", FakeNvidiaSmi.write().toString(),
+                    "ember.functions.tiny-generator.model", generator().resolve("model.onnx").toString());
+        }
+
+        static Path generator() {
+            try {
+                return DecoderModels.builder().write(Files.createTempDirectory("ember-generator"));
+            } catch (IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
         }
     }
 

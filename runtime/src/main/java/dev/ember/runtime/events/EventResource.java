@@ -1,6 +1,13 @@
 package dev.ember.runtime.events;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.ember.runtime.codec.JsonBodies;
 import dev.ember.runtime.codec.RequestLimits;
+import dev.ember.runtime.codec.openai.CompletionBodies;
+import dev.ember.runtime.codec.openai.CompletionCall;
+import dev.ember.runtime.codec.openai.CompletionRequests;
+import dev.ember.runtime.generate.GenerationResult;
+import dev.ember.runtime.generate.TokenSink;
 import dev.ember.runtime.config.EmberConfig;
 import dev.ember.runtime.invoke.DataPlane;
 import dev.ember.runtime.invoke.Failure;
@@ -57,9 +64,11 @@ public class EventResource {
     private final DataPlane dataPlane;
     private final ModelCatalog catalog;
     private final EventMetrics metrics;
+    private final JsonBodies json;
 
     EventResource(EventRoutes routes, DataPlane dataPlane, ModelCatalog catalog, EventMetrics metrics,
-            EmberConfig config) {
+            EmberConfig config, JsonBodies json) {
+        this.json = json;
         this.codec = new EventCodec(RequestLimits.of(config.limits()));
         this.routes = routes;
         this.dataPlane = dataPlane;
@@ -69,7 +78,7 @@ public class EventResource {
 
     @RequestBody(description = "Binary mode: the data as the body, the attributes as ce-* headers (values"
             + " percent-encoded or raw UTF-8); structured mode: the whole event", content = {
-                @Content(mediaType = "application/json", schema = @Schema(ref = "function_request")),
+                @Content(mediaType = "application/json", schema = @Schema(ref = "event_data")),
                 @Content(mediaType = "application/cloudevents+json", schema = @Schema(ref = "cloudevent"))})
     @Parameter(in = ParameterIn.HEADER, name = "ce-specversion", required = false,
             description = "Binary mode: 1.0", schema = @Schema(type = SchemaType.STRING))
@@ -80,7 +89,7 @@ public class EventResource {
     @Parameter(in = ParameterIn.HEADER, name = "ce-type", required = false,
             description = "Binary mode: the type, which routes it", schema = @Schema(type = SchemaType.STRING))
     @APIResponse(responseCode = "200", description = "The reply event, in the mode of the request", content = {
-                @Content(mediaType = "application/json", schema = @Schema(ref = "function_response")),
+                @Content(mediaType = "application/json", schema = @Schema(ref = "event_reply_data")),
                 @Content(mediaType = "application/cloudevents+json", schema = @Schema(ref = "cloudevent"))})
     @APIResponse(responseCode = "202", description = "Taken by a route without replies; no body")
     @APIResponse(responseCode = "400", ref = "bad_request")
@@ -119,8 +128,9 @@ public class EventResource {
         }
         CompletableFuture<Invocation<byte[]>> call;
         try {
-            call = dataPlane.invoke(route.function(), route.selector(),
-                    EventCodec.requestBody(event, route.function()));
+            byte[] data = EventCodec.requestBody(event, route.function());
+            call = dataPlane.generates(route.function()) ? complete(route, data)
+                    : dataPlane.invoke(route.function(), route.selector(), data);
         } catch (RuntimeException e) {
             call = CompletableFuture.failedFuture(e);
         }
@@ -135,6 +145,30 @@ public class EventResource {
             return failed(event, route, failure, start);
         });
     }
+
+    /**
+     * An event for a generator: its data is an OpenAI completions or chat completions request, its reply the
+     * completion, as {@code /v1/completions} or {@code /v1/chat/completions} answer without streaming.
+     */
+    private CompletableFuture<Invocation<byte[]>> complete(EventRoutes.Route route, byte[] data) {
+        CompletionCall call = CompletionRequests.event(json.read(data, JsonNode.class), route.function());
+        CompletionBodies bodies = new CompletionBodies(call.chat(), route.function(), false);
+        return call.asSent(dataPlane.generate(route.function(), route.selector(), call.request(), WHOLE))
+                .thenCompose(g -> g.result().thenApply(r -> new Invocation<>(g.id(), bodies.completion(r.text(),
+                        r.finishReason().wire(), r.promptTokens(), r.completionTokens()))));
+    }
+
+    /** A reply event carries the whole completion, from the generation's result: the deltas are not needed. */
+    private static final TokenSink WHOLE = new TokenSink() {
+        public void text(String delta) {
+        }
+
+        public void finished(GenerationResult result) {
+        }
+
+        public void failed(Throwable failure) {
+        }
+    };
 
     /** The data-plane probe: a sender may ask which verbs the sink takes. */
     @APIResponse(responseCode = "200", description = "The verbs the sink takes, in Allow; no body",

@@ -16,12 +16,14 @@ import org.jboss.logging.Logger;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Iterator;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.Consumer;
 
 /**
  * Iteration-level scheduling of one loaded generator version, on one thread of its own (started when work arrives,
@@ -108,6 +110,17 @@ public final class GenerationEngine {
      * when {@code deadline} (nanoTime) passes first.
      */
     public CompletableFuture<Generation> submit(GenerationRequest request, TokenSink sink, long deadline) {
+        return submit(request, sink, deadline, g -> {
+        });
+    }
+
+    /**
+     * As {@link #submit(GenerationRequest, TokenSink, long)}; {@code onScheduled} is called on the engine's thread
+     * when the sequence is scheduled, before the future completes and before the sink gets any text, so a caller can
+     * make its answer ready (e.g. the response headers) before the first text can reach it. It must not block.
+     */
+    public CompletableFuture<Generation> submit(GenerationRequest request, TokenSink sink, long deadline,
+            Consumer<Generation> onScheduled) {
         long submitted = System.nanoTime();
         GeneratorModel.Prepared prepared = model.prepare(request);
         long need = (prepared.prompt().length + 1L) * bytesPerToken;
@@ -117,7 +130,7 @@ public final class GenerationEngine {
                     + kv.limit() + " bytes function '" + id.model() + "' may hold (ember.functions." + id.model()
                     + ".generate.kv-cache-budget, ember.pool.kv-cache-budget)");
         }
-        Sequence s = new Sequence(id, this, prepared, model, sink, metrics, submitted, deadline);
+        Sequence s = new Sequence(id, this, prepared, model, sink, metrics, submitted, deadline, onScheduled);
         lock.lock();
         try {
             if (closed) {
@@ -143,7 +156,9 @@ public final class GenerationEngine {
         lock.lock();
         try {
             closed = true;
-            signal();
+            if (thread != null || !waiting.isEmpty()) {
+                signal();
+            }
         } finally {
             lock.unlock();
         }
@@ -207,6 +222,16 @@ public final class GenerationEngine {
             LOG.errorf(t, "the generation engine of %s failed", id);
             failEverything(t instanceof EmberException e ? e
                     : new InferenceFailedException("the generation engine of " + id + " failed", t));
+            lock.lock();
+            try {
+                thread = null;
+                // work that arrived meanwhile gets a fresh thread
+                if (!waiting.isEmpty() && !closed) {
+                    signal();
+                }
+            } finally {
+                lock.unlock();
+            }
         }
     }
 
@@ -274,7 +299,11 @@ public final class GenerationEngine {
                     + "' version " + id.version() + " was not scheduled before its deadline"));
         }
         for (Sequence s : cancelled) {
-            s.cancelled("cancelled while waiting");
+            if (s.started) {
+                s.cancelled("cancelled while waiting"); // a preempted one: its stream had begun
+            } else {
+                s.withdrawn();
+            }
             s.release();
         }
     }
@@ -312,7 +341,26 @@ public final class GenerationEngine {
         } finally {
             lock.unlock();
         }
-        if (head == null || !kv.hold(required(head))) {
+        if (head == null) {
+            return;
+        }
+        if (running.isEmpty() && (head.contextLength() + 1L) * bytesPerToken > kv.limit()) {
+            // a preempted sequence that grew past what this version may hold even alone: its room is its context
+            lock.lock();
+            try {
+                if (waiting.remove(head)) {
+                    metrics.waiting.decrementAndGet();
+                } else {
+                    return;
+                }
+            } finally {
+                lock.unlock();
+            }
+            head.finish(FinishReason.LENGTH);
+            head.release();
+            return;
+        }
+        if (!kv.hold(required(head))) {
             return;
         }
         lock.lock();
@@ -330,11 +378,18 @@ public final class GenerationEngine {
         head.pastLength = 0;
         if (!head.started) {
             head.started = true;
+            if (!head.admitted.isCancelled()) {
+                try {
+                    head.onScheduled.accept(head);
+                } catch (RuntimeException e) {
+                    LOG.warnf(e, "a caller's hook failed when its generation on %s was scheduled", id);
+                }
+            }
             if (!head.admitted.complete(head)) {
                 // the caller gave up on it (cancelled the future) before it was scheduled
                 metrics.running.decrementAndGet();
                 prefilling = null;
-                head.cancelled("cancelled before it was scheduled");
+                head.withdrawn();
                 head.release();
             }
         }
@@ -353,7 +408,7 @@ public final class GenerationEngine {
             ids[0][j] = context[from + j];
             positions[0][j] = from + j;
         }
-        java.util.Arrays.fill(mask[0], 1);
+        Arrays.fill(mask[0], 1);
         KvCache past = s.own != null ? s.own : decoder.empty(1);
         DecoderOutput out;
         try {
@@ -526,7 +581,7 @@ public final class GenerationEngine {
         for (int r = 0; r < rows; r++) {
             Sequence s = running.get(r);
             ids[r][0] = s.pending();
-            java.util.Arrays.fill(mask[r], length - s.pastLength, length + 1, 1L);
+            Arrays.fill(mask[r], length - s.pastLength, length + 1, 1L);
             positions[r][0] = s.pastLength;
         }
         DecoderOutput out;
@@ -600,16 +655,6 @@ public final class GenerationEngine {
             metrics.running.decrementAndGet();
             s.fail(failure);
             s.release();
-        }
-        lock.lock();
-        try {
-            thread = null;
-            // work that arrived meanwhile gets a fresh thread
-            if (!waiting.isEmpty() && !closed) {
-                signal();
-            }
-        } finally {
-            lock.unlock();
         }
     }
 

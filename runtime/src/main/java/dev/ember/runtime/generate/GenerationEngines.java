@@ -12,6 +12,7 @@ import dev.ember.runtime.pool.KvCacheBudget;
 import dev.ember.runtime.repository.ModelCatalog;
 import dev.ember.runtime.repository.ModelSource;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.quarkus.runtime.Startup;
 import jakarta.annotation.PreDestroy;
 import jakarta.enterprise.context.ApplicationScoped;
 import org.jboss.logging.Logger;
@@ -19,7 +20,6 @@ import org.jboss.logging.Logger;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
-import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.concurrent.ConcurrentHashMap;
 
@@ -30,6 +30,7 @@ import java.util.concurrent.ConcurrentHashMap;
  * the model it runs.
  */
 @ApplicationScoped
+@Startup
 public class GenerationEngines {
 
     private static final Logger LOG = Logger.getLogger(GenerationEngines.class);
@@ -47,6 +48,43 @@ public class GenerationEngines {
         this.config = config;
         this.budget = budget;
         this.registry = registry;
+        check(config);
+        // a generator version's meters exist from the start (at 0), like the other per-version meters
+        for (String function : catalog.models()) {
+            for (ModelSource source : catalog.versions(function).values()) {
+                if (generates(source.id())) {
+                    metrics(source.id());
+                    account(source.id());
+                }
+            }
+        }
+    }
+
+    /**
+     * Refuses at start a generate setting that would otherwise fail the first generation (as a 500): the counts
+     * must be at least 1 and a version's own KV cache budget positive; checked for every function, generator or not
+     * yet, so a setting is never wrong only once the files appear.
+     */
+    static void check(EmberConfig config) {
+        config.functions().forEach((function, f) -> {
+            String prefix = "ember.functions." + function + ".generate.";
+            EmberConfig.Generate g = f.generate();
+            atLeastOne(prefix + "max-running", g.maxRunning());
+            atLeastOne(prefix + "max-waiting", g.maxWaiting());
+            atLeastOne(prefix + "prefill-chunk", g.prefillChunk());
+            g.kvCacheBudget().ifPresent(budget -> {
+                if (budget.asLongValue() <= 0) {
+                    throw new IllegalArgumentException(prefix + "kv-cache-budget must be positive; leave it unset"
+                            + " for the process-wide ember.pool.kv-cache-budget alone");
+                }
+            });
+        });
+    }
+
+    private static void atLeastOne(String property, int value) {
+        if (value < 1) {
+            throw new IllegalArgumentException(property + " must be at least 1, not " + value);
+        }
     }
 
     /**
@@ -69,17 +107,9 @@ public class GenerationEngines {
         }
     }
 
-    /** Whether a version is a generator, from its files alone (no load): {@code config.json} and {@code tokenizer.json} beside its model. */
+    /** Whether a version is a generator, from its files alone (no load): {@link ModelSource#generatorDirectory()}. */
     public boolean generates(ModelId id) {
-        Optional<ModelSource> source = catalog.find(id);
-        if (source.isEmpty() || source.get().location().startsWith(ModelSource.CLASSPATH)) {
-            return false;
-        }
-        try {
-            return GeneratorModel.looksLikeGenerator(source.get().locate().path().getParent());
-        } catch (ModelLoadException e) {
-            return false;
-        }
+        return catalog.find(id).flatMap(ModelSource::generatorDirectory).isPresent();
     }
 
     /** The meters of a version, shared by its engines across reloads. */
@@ -105,12 +135,16 @@ public class GenerationEngines {
         }
         Decoder decoder = model.decoder();
         EmberConfig.Generate settings = config.functions().get(id.model()).generate();
-        OptionalLong own = settings.kvCacheBudget().map(m -> OptionalLong.of(m.asLongValue()))
-                .orElse(OptionalLong.empty());
         LOG.infof("generator %s: context %d tokens, %d KV cache bytes per token, up to %d sequences at once", id,
                 files.maxPositions(), decoder.layout().bytesPerToken(), settings.maxRunning());
         return new GenerationEngine(id, decoder, files, new GenerationEngine.Settings(settings.maxRunning(),
-                settings.maxWaiting(), settings.prefillChunk()), budget.account(id, own), metrics(id));
+                settings.maxWaiting(), settings.prefillChunk()), account(id), metrics(id));
+    }
+
+    private KvCacheBudget.Account account(ModelId id) {
+        OptionalLong own = config.functions().get(id.model()).generate().kvCacheBudget()
+                .map(m -> OptionalLong.of(m.asLongValue())).orElse(OptionalLong.empty());
+        return budget.account(id, own);
     }
 
     /** Drops the engines of models that were unloaded since. */

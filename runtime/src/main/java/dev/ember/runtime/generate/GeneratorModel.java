@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.ember.runtime.api.GenerationRequest;
 import dev.ember.runtime.api.InvalidInputException;
+import dev.ember.runtime.api.LogitsProcessor;
 import dev.ember.runtime.api.ModelId;
 import dev.ember.runtime.api.ModelLoadException;
 
@@ -55,12 +56,7 @@ public final class GeneratorModel implements AutoCloseable {
 
     /** What a sequence runs with: validated, defaults applied. */
     record Prepared(long[] prompt, int maxTokens, double temperature, double topP, long seed, List<String> stop,
-            List<dev.ember.runtime.api.LogitsProcessor> processors) {
-    }
-
-    /** Whether {@code dir} holds a generator's files beside its graph: {@code config.json} and {@code tokenizer.json}. */
-    public static boolean looksLikeGenerator(Path dir) {
-        return Files.isRegularFile(dir.resolve(CONFIG)) && Files.isRegularFile(dir.resolve(TOKENIZER));
+            List<LogitsProcessor> processors) {
     }
 
     /** Reads the generator files of {@code id} from {@code dir}; missing or invalid ones fail naming the file. */

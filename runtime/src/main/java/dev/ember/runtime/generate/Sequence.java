@@ -10,6 +10,7 @@ import java.util.Arrays;
 import java.util.Set;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
+import java.util.function.Consumer;
 
 /**
  * One generation inside its engine: its tokens (the prompt, then those generated; the last generated one is not
@@ -35,6 +36,7 @@ final class Sequence implements Generation {
     /** Until when it may wait for its first schedule (nanoTime). */
     final long deadline;
     final CompletableFuture<Generation> admitted = new CompletableFuture<>();
+    final Consumer<Generation> onScheduled;
     private final CompletableFuture<GenerationResult> result = new CompletableFuture<>();
     private volatile boolean cancelled;
 
@@ -53,7 +55,9 @@ final class Sequence implements Generation {
     KvCache own;
 
     Sequence(ModelId id, GenerationEngine engine, GeneratorModel.Prepared prepared, GeneratorModel model,
-            TokenSink sink, GenerationMetrics metrics, long submitted, long deadline) {
+            TokenSink sink, GenerationMetrics metrics, long submitted, long deadline,
+            Consumer<Generation> onScheduled) {
+        this.onScheduled = onScheduled;
         this.id = id;
         this.engine = engine;
         this.sink = sink;
@@ -198,6 +202,15 @@ final class Sequence implements Generation {
     /** The client left: nobody reads what follows, the failure only closes the sink's stream. */
     void cancelled(String why) {
         fail(new CancellationException(why));
+    }
+
+    /**
+     * Withdrawn before it was ever scheduled (its caller cancelled the admission future): its caller never had a
+     * Generation, so the sink hears nothing; only the result says so.
+     */
+    void withdrawn() {
+        done = true;
+        failure = new CancellationException("withdrawn before it was scheduled");
     }
 
     /** A function's logits processor threw: its own fault, not the model's. */

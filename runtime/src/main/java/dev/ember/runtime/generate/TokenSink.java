@@ -13,6 +13,9 @@ public interface TokenSink {
     /** The generation ended: the whole text, why it ended and the token counts. */
     void finished(GenerationResult result);
 
-    /** It failed with one of the typed exceptions of {@code api}; nothing follows. */
+    /**
+     * It failed with one of the typed exceptions of {@code api}, or a {@link java.util.concurrent.CancellationException}
+     * when it was cancelled (its client left); nothing follows.
+     */
     void failed(Throwable failure);
 }

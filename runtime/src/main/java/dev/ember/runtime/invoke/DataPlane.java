@@ -181,11 +181,22 @@ public class DataPlane {
         // a client that gives up while its sequence waits withdraws it
         admitted.whenComplete((g, failure) -> {
             CompletableFuture<Generation> inner = queued.get();
-            if (admitted.isCancelled() && inner != null) {
+            if (failure != null && inner != null) {
                 inner.cancel(false);
             }
         });
         AtomicReference<String> cancelled = new AtomicReference<>();
+        // the deadline holds while the model loads too: the caller gets its 504 on time, the sequence is withdrawn
+        ScheduledFuture<?> timer = deadlines.schedule(() -> {
+            if (admitted.completeExceptionally(new QueueTimeoutException("the generation on function '" + function
+                    + "' version " + id.version() + " was not scheduled within " + profile.timeout()))) {
+                CompletableFuture<Generation> inner = queued.get();
+                if (inner != null) {
+                    inner.cancel(false);
+                }
+            }
+        }, Math.max(deadline - System.nanoTime(), 0), TimeUnit.NANOSECONDS);
+        admitted.whenComplete((g, failure) -> timer.cancel(false));
         // what the caller's Generation reports: the engine's result, once the lease is closed and the meters counted
         CompletableFuture<GenerationResult> answered = new CompletableFuture<>();
         AtomicReference<Object> result = new AtomicReference<>();
@@ -199,22 +210,14 @@ public class DataPlane {
                     metrics.phase(id, "load", System.nanoTime() - start);
                 }
                 GenerationEngine engine = engines().engine(model);
-                CompletableFuture<Generation> inner = engine.submit(shaped, sink, deadline);
-                queued.set(inner);
-                if (admitted.isCancelled()) {
-                    inner.cancel(false);
-                }
-                inner.whenComplete((g, failure) -> {
-                    if (failure != null) {
-                        done.completeExceptionally(failure);
-                        return;
+                // on the engine's thread, before any text: the caller's future completes first
+                CompletableFuture<Generation> inner = engine.submit(shaped, sink, deadline, g -> {
+                    if (!admitted.complete(new Answered(g, answered))) {
+                        g.cancel(); // the caller already had its answer (its deadline, or it left)
                     }
-                    admitted.complete(new Answered(g, answered));
                     g.result().whenComplete((r, f) -> {
                         if (f != null && Failure.unwrap(f) instanceof CancellationException) {
-                            cancelled.set(Failure.BAD_INPUT.outcome); // client_error
-                            result.set(f);
-                            done.complete(null);
+                            withdrawn(admitted, done, cancelled, result, f);
                         } else if (f != null) {
                             done.completeExceptionally(f);
                         } else {
@@ -223,12 +226,26 @@ public class DataPlane {
                         }
                     });
                 });
+                queued.set(inner);
+                if (admitted.isCompletedExceptionally()) {
+                    inner.cancel(false);
+                }
+                inner.whenComplete((g, failure) -> {
+                    if (failure == null) {
+                        return;
+                    }
+                    if (Failure.unwrap(failure) instanceof CancellationException) {
+                        withdrawn(admitted, done, cancelled, result, failure);
+                    } else {
+                        done.completeExceptionally(failure);
+                    }
+                });
             }).exceptionally(failure -> {
                 done.completeExceptionally(failure);
                 return null;
             });
-            done.whenComplete((v, failure) -> lease.close());
-            return done;
+            // the stage the breaker and the meters see completes only after the lease is closed
+            return done.whenComplete((v, failure) -> lease.close());
         });
         ended.whenComplete((v, failure) -> {
             Throwable t = failure == null ? null : typed(failure);
@@ -246,6 +263,21 @@ public class DataPlane {
             }
         });
         return admitted;
+    }
+
+    /**
+     * A generation cancelled before its end: by its deadline while it waited (the timer answered the caller: a
+     * timeout), else by the client who left (a client error, which says nothing of the version's health).
+     */
+    private static void withdrawn(CompletableFuture<Generation> admitted, CompletableFuture<Void> done,
+            AtomicReference<String> cancelled, AtomicReference<Object> result, Throwable cancellation) {
+        if (admitted.isCompletedExceptionally() && !admitted.isCancelled()) {
+            done.completeExceptionally(Failure.unwrap(admitted.handle((x, t) -> t).join()));
+        } else {
+            cancelled.set(Failure.BAD_INPUT.outcome); // client_error
+            result.set(Failure.unwrap(cancellation));
+            done.complete(null);
+        }
     }
 
     /** The engine's generation, its result completing only once its invocation is over (lease closed, counted). */

@@ -89,7 +89,7 @@ public class CompletionsResource {
         ClientWatch watch = new ClientWatch(rc);
         VersionSelector selector = VersionSelector.tagged(tag);
         if (!call.stream()) {
-            return dataPlane.generate(call.model(), selector, call.request(), IGNORED).thenCompose(g -> {
+            return call.asSent(dataPlane.generate(call.model(), selector, call.request(), IGNORED)).thenCompose(g -> {
                 watch.follow(g);
                 return g.result().thenApply(r -> Response.ok(completion(bodies, r), MediaType.APPLICATION_JSON)
                         .header(VersionHeaders.VERSION, String.valueOf(g.id().version())).build());
@@ -97,7 +97,7 @@ public class CompletionsResource {
         }
         // the stream is the sink from the start; it queues until the response is handed to it
         EventStream stream = EventStream.of(bodies, call.chat(), Vertx.currentContext());
-        return dataPlane.generate(call.model(), selector, call.request(), stream).thenApply(g -> {
+        return call.asSent(dataPlane.generate(call.model(), selector, call.request(), stream)).thenApply(g -> {
             watch.follow(g);
             return Response.ok(new EventStreamWriter.Admitted(stream, g), EventStream.MEDIA_TYPE)
                     .header("Cache-Control", "no-cache")

@@ -1,5 +1,6 @@
 package dev.ember.runtime.openai;
 
+import dev.ember.runtime.api.InferenceFailedException;
 import dev.ember.runtime.codec.openai.CompletionBodies;
 import dev.ember.runtime.generate.Generation;
 import dev.ember.runtime.generate.GenerationResult;
@@ -11,6 +12,7 @@ import org.jboss.resteasy.reactive.server.spi.ServerHttpResponse;
 
 import java.nio.charset.StandardCharsets;
 import java.util.Queue;
+import java.util.concurrent.CancellationException;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -75,11 +77,19 @@ final class EventStream implements TokenSink {
 
     @Override
     public void failed(Throwable failure) {
+        if (Failure.unwrap(failure) instanceof CancellationException) {
+            // cancelled because the client left: there is no one to tell
+            queue.add(END);
+            schedule();
+            return;
+        }
         Failure kind = Failure.of(failure);
         String message = Failure.unwrap(failure).getMessage();
         if (kind == Failure.INTERNAL || message == null) {
             LOG.errorf(failure, "a stream failed after its first byte");
-            message = "internal error";
+            // as the error mapper says it: which function failed, nothing of the cause
+            message = Failure.unwrap(failure) instanceof InferenceFailedException ? message + ": internal error"
+                    : "internal error";
         }
         queue.add(frame(CompletionBodies.error(kind.status, message)));
         queue.add(END);

@@ -11,12 +11,18 @@ import dev.ember.runtime.api.PayloadTooLargeException;
 import dev.ember.runtime.api.QueueTimeoutException;
 import dev.ember.runtime.api.UnavailableException;
 import dev.ember.runtime.generate.Streams.Recorder;
+import dev.ember.runtime.api.ModelId;
+import dev.ember.runtime.pool.KvCacheBudget;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.OptionalLong;
 import java.util.concurrent.CancellationException;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Test;
 
 class GenerationEngineTest {
@@ -122,24 +128,32 @@ class GenerationEngineTest {
 
     @Test
     void aCancelledStreamLeavesTheBatchAtTheNextStep() throws Exception {
-        FakeDecoder decoder = new FakeDecoder();
+        FakeDecoder decoder = FakeDecoder.gated();
         Streams streams = Streams.of(decoder);
-        Recorder a = streams.start(greedy("a").withProcessor(Streams.endless()).withMaxTokens(400));
-        Recorder b = streams.start(greedy("b").withProcessor(Streams.endless()).withMaxTokens(400));
+        // each stream stops the engine in its own sampling once, at a step of its own, until the test goes on
+        CompletableFuture<Void> aReached = new CompletableFuture<>();
+        CompletableFuture<Void> aGoOn = new CompletableFuture<>();
+        CompletableFuture<Void> bReached = new CompletableFuture<>();
+        CompletableFuture<Void> bGoOn = new CompletableFuture<>();
+        Recorder a = streams.start(greedy("a").withProcessor(Streams.endless()).withMaxTokens(400)
+                .withProcessor(Streams.pauses(3, aReached, aGoOn)));
+        Recorder b = streams.start(greedy("b").withProcessor(Streams.endless()).withMaxTokens(400)
+                .withProcessor(Streams.pauses(10, bReached, bGoOn)));
+        decoder.gate.complete(null);
         Generation ga = a.generation.get(10, TimeUnit.SECONDS);
-        a.nextDelta();
-        b.nextDelta();
+        aReached.get(10, TimeUnit.SECONDS);
+        assertThat(streams.metrics.running()).isEqualTo(2);
         ga.cancel();
+        aGoOn.complete(null);
         assertThatThrownBy(() -> ga.result().get(10, TimeUnit.SECONDS)).isInstanceOf(CancellationException.class);
         assertThatThrownBy(a.end::join).isInstanceOf(CancellationException.class);
-        // the step after the cancellation runs b alone, in a cache of one row
-        b.deltas.clear();
-        b.nextDelta();
-        b.nextDelta();
+        // a step after the cancellation: b alone, in a cache of one row
+        bReached.get(10, TimeUnit.SECONDS);
         assertThat(streams.metrics.running()).isEqualTo(1);
         int[] last = decoder.runs.get(decoder.runs.size() - 1);
-        assertThat(last[0]).as("rows of the last step").isEqualTo(1);
-        assertThat(streams.budget.used()).isLessThanOrEqualTo(402 * decoder.layout.bytesPerToken());
+        assertThat(last[0]).as("rows of the step b samples from").isEqualTo(1);
+        assertThat(streams.budget.used()).isLessThanOrEqualTo(11 * decoder.layout.bytesPerToken());
+        bGoOn.complete(null);
         b.generation.join().cancel();
         assertThatThrownBy(b.end::join).isInstanceOf(CancellationException.class);
         assertThat(decoder.violations).isEmpty();
@@ -223,9 +237,13 @@ class GenerationEngineTest {
         FakeDecoder decoder = new FakeDecoder();
         Streams streams = new Streams(decoder, new GenerationEngine.Settings(16, 64, 8), 1L << 30,
                 OptionalLong.empty(), CONTEXT);
-        Recorder running = streams.start(greedy("r").withProcessor(Streams.endless()).withMaxTokens(300));
-        running.nextDelta();
+        CompletableFuture<Void> reached = new CompletableFuture<>();
+        CompletableFuture<Void> submitted = new CompletableFuture<>();
+        Recorder running = streams.start(greedy("r").withProcessor(Streams.endless()).withMaxTokens(300)
+                .withProcessor(Streams.pauses(3, reached, submitted)));
+        reached.get(10, TimeUnit.SECONDS);
         Recorder longOne = streams.start(greedy("z".repeat(100)).withMaxTokens(3));
+        submitted.complete(null);
         longOne.done();
         running.generation.join().cancel();
         // between two prompt chunks of the long prompt, a decode step of the running stream
@@ -234,7 +252,7 @@ class GenerationEngineTest {
         for (int i = 1; i < runs.size(); i++) {
             if (runs.get(i)[1] > 1) {
                 chunks++;
-                assertThat(runs.get(i - 1)[1]).as("run before chunk %d", chunks).isEqualTo(1);
+                assertThat(runs.get(i - 1)).as("run before chunk %d", chunks).containsExactly(1, 1);
             }
         }
         assertThat(chunks).isEqualTo(13);
@@ -275,5 +293,53 @@ class GenerationEngineTest {
         assertThatThrownBy(() -> streams.start(GenerationRequest.ofPrompt("")))
                 .hasMessageStartingWith("'prompt'");
         assertThat(streams.metrics.waiting()).isZero();
+    }
+
+    @Test
+    void versionsShareTheProcessWideBudgetAndAWaitingOneRunsWhenTheOtherLetsGo() throws Exception {
+        long bpt = new FakeDecoder().layout.bytesPerToken();
+        KvCacheBudget shared = new KvCacheBudget(40 * bpt, new SimpleMeterRegistry());
+        FakeDecoder first = FakeDecoder.gated();
+        Streams v1 = new Streams(first, new GenerationEngine.Settings(4, 4, 256), shared, 0, OptionalLong.empty(),
+                CONTEXT, new ModelId("gen", 1));
+        Streams v2 = new Streams(new FakeDecoder(), new GenerationEngine.Settings(4, 4, 256), shared, 0,
+                OptionalLong.empty(), CONTEXT, new ModelId("gen", 2));
+        Recorder big = v1.start(greedy("y".repeat(30)).withProcessor(Streams.endless()).withMaxTokens(5));
+        first.entered.get(10, TimeUnit.SECONDS);
+        // version 1 holds 31 of the 40 tokens' room: version 2's 20-token prompt waits for it
+        Recorder small = v2.start(greedy("z".repeat(20)).withMaxTokens(3));
+        assertThat(small.generation).isNotDone();
+        assertThat(v2.metrics.waiting()).isEqualTo(1);
+        first.gate.complete(null);
+        assertThat(big.done().text()).isEqualTo("xxxxx");
+        assertThat(small.done().text()).isEqualTo(Streams.referenceText("z".repeat(20), 3, CONTEXT));
+        assertThat(shared.used()).isZero();
+    }
+
+    @Test
+    void theEngineThreadEndsWhenItHasNoWork() throws Exception {
+        Streams streams = Streams.of(new FakeDecoder());
+        AtomicReference<Thread> engineThread = new AtomicReference<>();
+        streams.start(greedy("abc").withProcessor((tokens, logits) -> engineThread.set(Thread.currentThread())))
+                .done();
+        engineThread.get().join(TimeUnit.SECONDS.toMillis(10));
+        assertThat(engineThread.get().isAlive()).isFalse();
+        assertThat(engineThread.get().getName()).isEqualTo("ember-generate-gen-v1");
+        assertThat(engineThread.get().isDaemon()).isTrue();
+        assertThat(streams.engine.idle()).isTrue();
+        // and the next request starts a fresh one
+        assertThat(streams.start(greedy("abc")).done().text()).isEqualTo(Streams.referenceText("abc", CONTEXT,
+                CONTEXT));
+    }
+
+    @Test
+    void theSchedulingHookRunsBeforeAnyText() throws Exception {
+        Streams streams = Streams.of(new FakeDecoder());
+        Recorder r = new Recorder();
+        AtomicInteger callsAtSchedule = new AtomicInteger(-1);
+        r.generation = streams.engine.submit(greedy("abc").withMaxTokens(4), r, Streams.NO_DEADLINE,
+                g -> callsAtSchedule.set(r.calls));
+        r.done();
+        assertThat(callsAtSchedule.get()).isZero();
     }
 }

@@ -6,6 +6,7 @@ import dev.ember.runtime.api.GenerationRequest;
 import dev.ember.runtime.api.ModelId;
 import dev.ember.runtime.config.TestConfig;
 import dev.ember.runtime.onnx.Decoder;
+import dev.ember.runtime.onnx.DecoderLayout;
 import dev.ember.runtime.onnx.DecoderOutput;
 import dev.ember.runtime.onnx.KvCache;
 import dev.ember.runtime.onnx.LoadedModel;
@@ -23,6 +24,7 @@ import java.util.Map;
 import java.util.OptionalDouble;
 import java.util.OptionalLong;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -55,8 +57,15 @@ class OnnxGenerationTest {
     }
 
     static GenerationEngine engine(int prefillChunk) {
-        SimpleMeterRegistry registry = new SimpleMeterRegistry();
-        return new GenerationEngine(ID, loaded.decoder(), files, new GenerationEngine.Settings(16, 64, prefillChunk),
+        return engine(prefillChunk, new SimpleMeterRegistry());
+    }
+
+    static GenerationEngine engine(int prefillChunk, SimpleMeterRegistry registry) {
+        return engine(prefillChunk, registry, loaded.decoder());
+    }
+
+    static GenerationEngine engine(int prefillChunk, SimpleMeterRegistry registry, Decoder decoder) {
+        return new GenerationEngine(ID, decoder, files, new GenerationEngine.Settings(16, 64, prefillChunk),
                 new KvCacheBudget(1L << 30, registry).account(ID, OptionalLong.empty()),
                 new GenerationMetrics(registry, ID));
     }
@@ -111,13 +120,36 @@ class OnnxGenerationTest {
         for (int i = 0; i < 16; i++) {
             prompts.add("stream " + i + ": " + "the cat sat on ".repeat(i % 5) + "in".repeat(i));
         }
-        GenerationEngine batched = engine(256);
+        SimpleMeterRegistry registry = new SimpleMeterRegistry();
+        // the first run waits until all sixteen are queued, so they do share steps
+        CompletableFuture<Void> queued = new CompletableFuture<>();
+        Decoder real = loaded.decoder();
+        Decoder gated = new Decoder() {
+            public DecoderLayout layout() {
+                return real.layout();
+            }
+
+            public KvCache empty(int rows) {
+                return real.empty(rows);
+            }
+
+            public KvCache concat(List<KvCache> parts, int length) {
+                return real.concat(parts, length);
+            }
+
+            public DecoderOutput run(long[][] ids, long[][] mask, long[][] positions, KvCache past) {
+                queued.join();
+                return real.run(ids, mask, positions, past);
+            }
+        };
+        GenerationEngine batched = engine(256, registry, gated);
         List<Streams.Recorder> recorders = new ArrayList<>();
         for (String p : prompts) {
             Streams.Recorder r = new Streams.Recorder();
             r.generation = batched.submit(greedy(p), r, Streams.NO_DEADLINE);
             recorders.add(r);
         }
+        queued.complete(null);
         GenerationEngine alone = engine(256);
         Set<String> texts = new java.util.HashSet<>();
         for (int i = 0; i < prompts.size(); i++) {
@@ -128,6 +160,7 @@ class OnnxGenerationTest {
             texts.add(together.text());
         }
         assertThat(texts).as("different prompts, different completions").hasSizeGreaterThan(8);
+        assertThat(registry.get("ember.generate.step.sequences").summary().max()).as("widest step").isGreaterThan(1);
     }
 
     @Test

@@ -9,7 +9,6 @@ import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.util.List;
 import java.util.Optional;
 import java.util.OptionalDouble;
-import java.util.OptionalInt;
 import java.util.OptionalLong;
 import java.util.Set;
 import java.util.concurrent.BlockingQueue;
@@ -32,12 +31,18 @@ final class Streams {
 
     Streams(FakeDecoder decoder, GenerationEngine.Settings settings, long processBudget, OptionalLong versionBudget,
             int maxPositions) {
+        this(decoder, settings, null, processBudget, versionBudget, maxPositions, ID);
+    }
+
+    /** An engine of version {@code id} on {@code shared} budget (a new one of {@code processBudget} when null). */
+    Streams(FakeDecoder decoder, GenerationEngine.Settings settings, KvCacheBudget shared, long processBudget,
+            OptionalLong versionBudget, int maxPositions, ModelId id) {
         this.decoder = decoder;
-        this.budget = new KvCacheBudget(processBudget, registry);
-        this.metrics = new GenerationMetrics(registry, ID);
-        this.model = new GeneratorModel(ID, FakeDecoder.BYTES, Optional.empty(), Set.of((long) FakeDecoder.EOS),
+        this.budget = shared != null ? shared : new KvCacheBudget(processBudget, registry);
+        this.metrics = new GenerationMetrics(registry, id);
+        this.model = new GeneratorModel(id, FakeDecoder.BYTES, Optional.empty(), Set.of((long) FakeDecoder.EOS),
                 maxPositions, OptionalDouble.empty(), OptionalDouble.empty());
-        this.engine = new GenerationEngine(ID, decoder, model, settings, budget.account(ID, versionBudget), metrics);
+        this.engine = new GenerationEngine(id, decoder, model, settings, budget.account(id, versionBudget), metrics);
     }
 
     static Streams of(FakeDecoder decoder) {
@@ -64,6 +69,19 @@ final class Streams {
         };
     }
 
+    /**
+     * A processor that, when the sequence holds {@code length} tokens, tells {@code reached} and holds the engine's
+     * thread until {@code goOn} completes: the test then acts at a known step, whatever the machine's speed.
+     */
+    static LogitsProcessor pauses(int length, CompletableFuture<Void> reached, CompletableFuture<Void> goOn) {
+        return (tokens, logits) -> {
+            if (tokens.length == length) {
+                reached.complete(null);
+                goOn.join();
+            }
+        };
+    }
+
     /** A processor that never lets the sequence end. */
     static LogitsProcessor endless() {
         return (tokens, logits) -> logits['x'] += 1000;
@@ -79,10 +97,6 @@ final class Streams {
     static GenerationResult alone(GenerationRequest request) {
         Streams s = of(new FakeDecoder());
         return s.start(request).done();
-    }
-
-    static GenerationRequest with(GenerationRequest r, int maxTokens) {
-        return r.withMaxTokens(maxTokens);
     }
 
     /** Records a generation's stream. */

@@ -75,15 +75,49 @@ class DataPlaneGenerateTest {
         }
     };
 
+    final CompletableFuture<Void> hurryGate = new CompletableFuture<>();
+    final CompletableFuture<Void> hurryEntered = new CompletableFuture<>();
+
+    /** Like "gated", with a short deadline. */
+    final GeneratorFunction hurry = new GeneratorFunction() {
+        public String name() {
+            return "hurry";
+        }
+
+        public GenerationRequest shape(GenerationRequest request) {
+            return request.withProcessor((tokens, logits) -> {
+                hurryEntered.complete(null);
+                hurryGate.join();
+            });
+        }
+    };
+
+    /** Its logits processor throws once the first token is out: a fault of the function, not of the client. */
+    final GeneratorFunction broken = new GeneratorFunction() {
+        public String name() {
+            return "broken";
+        }
+
+        public GenerationRequest shape(GenerationRequest request) {
+            int prompt = 2;
+            return request.withPrompt("ab").withProcessor((tokens, logits) -> {
+                if (tokens.length > prompt) {
+                    throw new IllegalStateException("the processor's own bug");
+                }
+            });
+        }
+    };
+
     @BeforeEach
     void start() {
-        for (String dir : List.of("gen/1", "gen/2", "shaped/1", "gated/1")) {
+        for (String dir : List.of("gen/1", "gen/2", "shaped/1", "gated/1", "broken/1", "hurry/1")) {
             DecoderModels.builder().seed(dir.hashCode()).maxPositions(64).write(root.resolve(dir));
         }
         pool = new PoolFixture(root, Map.of("linear", FixtureModels.linear()), Map.of(
                 "ember.functions.gated.generate.max-running", "1", "ember.functions.gated.generate.max-waiting", "1",
-                "ember.functions.gen.versions.1.percent", "50", "ember.functions.gen.versions.2.percent", "50"));
-        FunctionRegistry functions = new FunctionRegistry(List.of(), List.of(shaped, gated), pool.catalog,
+                "ember.functions.gen.versions.1.percent", "50", "ember.functions.gen.versions.2.percent", "50",
+                "ember.functions.hurry.timeout", "300ms", "ember.functions.hurry.generate.max-running", "1"));
+        FunctionRegistry functions = new FunctionRegistry(List.of(), List.of(shaped, gated, broken, hurry), pool.catalog,
                 pool.config);
         plane = new DataPlane(functions,
                 TestBeans.create(TrafficRouter.class, pool.catalog, pool.config, pool.registry, pool.pool),
@@ -98,6 +132,7 @@ class DataPlaneGenerateTest {
     @AfterEach
     void stop() {
         gate.complete(null);
+        hurryGate.complete(null);
         plane.shutdown();
         pool.close();
     }
@@ -139,6 +174,13 @@ class DataPlaneGenerateTest {
         assertThat(plane.generates("linear")).isFalse();
         assertThat(plane.generates("nobody")).isFalse();
         assertThat(pool.pool.state(new ModelId("gen", 1))).isEqualTo(ModelState.UNLOADED);
+        // a generator version's meters are there at 0 before its first request; a tensor model has none
+        assertThat(pool.registry.get("ember.generate.sequences.running").tags("function", "gen", "version", "2")
+                .gauge().value()).isZero();
+        assertThat(pool.registry.find("ember.generate.kv.cache.budget.bytes").tags("function", "shaped").gauge()
+                .value()).isEqualTo(1L << 30);
+        assertThat(pool.registry.find("ember.generate.sequences.running").tags("function", "linear").gauge())
+                .isNull();
         assertThat(pool.pool.state(new ModelId("gen", 2))).isEqualTo(ModelState.UNLOADED);
     }
 
@@ -224,5 +266,41 @@ class DataPlaneGenerateTest {
             versions.add(g.id().version());
         }
         assertThat(versions).containsExactlyInAnyOrder(1, 2);
+    }
+
+    @Test
+    void aFailureAfterTheFirstTokenFailsTheStreamAsAServerErrorAndTheEngineGoesOn() throws Exception {
+        Sink sink = new Sink();
+        Generation g = plane.generate("broken", VersionSelector.ANY, greedy("x", 10), sink).get(30, TimeUnit.SECONDS);
+        assertThatThrownBy(() -> g.result().get(30, TimeUnit.SECONDS))
+                .hasCauseInstanceOf(dev.ember.runtime.api.InferenceFailedException.class)
+                .cause().hasMessageContaining("logits processor").hasMessageNotContaining("own bug");
+        assertThatThrownBy(sink.end::join).hasCauseInstanceOf(dev.ember.runtime.api.InferenceFailedException.class);
+        assertThat(invocations("broken", "server_error")).isEqualTo(1);
+        assertThat(released(new ModelId("broken", 1))).isTrue();
+        // the version's other requests are served as before
+        Sink next = new Sink();
+        plane.generate("gen", VersionSelector.pinned(1), greedy("fine", 2), next).get(30, TimeUnit.SECONDS).result()
+                .get(30, TimeUnit.SECONDS);
+        assertThat(invocations("gen", "success")).isEqualTo(1);
+    }
+
+    @Test
+    void theDeadlineAnswers504EvenWhileTheEngineIsBusyAndTheLateSequenceNeverStreams() throws Exception {
+        Sink first = new Sink();
+        CompletableFuture<Generation> running = plane.generate("hurry", VersionSelector.ANY, greedy("a", 3), first);
+        hurryEntered.get(30, TimeUnit.SECONDS);
+        Sink late = new Sink();
+        CompletableFuture<Generation> waiting = plane.generate("hurry", VersionSelector.ANY, greedy("b", 3), late);
+        // the engine's thread is held in the first one's sampling: the 504 comes from the deadline's timer
+        assertThatThrownBy(() -> waiting.get(30, TimeUnit.SECONDS))
+                .hasCauseInstanceOf(dev.ember.runtime.api.QueueTimeoutException.class);
+        hurryGate.complete(null);
+        running.get(30, TimeUnit.SECONDS).result().get(30, TimeUnit.SECONDS);
+        assertThat(invocations("hurry", "timeout")).isEqualTo(1);
+        assertThat(invocations("hurry", "success")).isEqualTo(1);
+        assertThat(late.text).isEmpty();
+        assertThat(late.end).isNotDone();
+        assertThat(released(new ModelId("hurry", 1))).isTrue();
     }
 }

@@ -287,7 +287,18 @@ class EventStreamTest {
         out.disconnect();
         assertThat(generation.cancelled.get()).isEqualTo(1);
         stream.text("b");
-        stream.finished(new GenerationResult("ab", FinishReason.STOP, 1, 2));
+        stream.failed(new java.util.concurrent.CancellationException("cancelled"));
         assertThat(out.writes).isEqualTo(before);
+    }
+
+    @Test
+    void aCancelledGenerationEndsTheStreamWithoutAnErrorEvent() {
+        EventStream stream = EventStream.of(new CompletionBodies(false, "gen", false), false, null);
+        FakeResponse out = new FakeResponse();
+        stream.attach(out, new FakeGeneration());
+        stream.text("a");
+        stream.failed(new java.util.concurrent.CompletionException(new java.util.concurrent.CancellationException()));
+        assertThat(out.ended).isTrue();
+        assertThat(out.text()).doesNotContain("error");
     }
 }

@@ -1,6 +1,7 @@
 package dev.ember.runtime.codec.openai;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.ember.runtime.api.ChatMessage;
 import dev.ember.runtime.api.GenerationRequest;
 import dev.ember.runtime.api.InvalidInputException;
@@ -56,7 +57,7 @@ public final class CompletionRequests {
             throw new InvalidInputException("'prompt' must be a string");
         }
         OptionalInt maxTokens = maxTokens(root, "max_tokens");
-        return call(false, model, root, text, List.of(), maxTokens);
+        return call(false, model, root, text, List.of(), maxTokens, "max_tokens");
     }
 
     /** {@code POST /v1/chat/completions}: {@code messages} with a role and a text content each. */
@@ -78,15 +79,32 @@ public final class CompletionRequests {
             chat.add(message(messages.get(i), "messages[" + i + "]"));
         }
         // max_completion_tokens is the newer name; it wins when both are given
-        OptionalInt maxTokens = maxTokens(root, "max_completion_tokens");
+        String field = "max_completion_tokens";
+        OptionalInt maxTokens = maxTokens(root, field);
         if (maxTokens.isEmpty()) {
-            maxTokens = maxTokens(root, "max_tokens");
+            field = "max_tokens";
+            maxTokens = maxTokens(root, field);
         }
-        return call(true, model, root, null, chat, maxTokens);
+        return call(true, model, root, null, chat, maxTokens, field);
+    }
+
+    /**
+     * The data of a CloudEvent routed to generator {@code function}: a chat completions request when it has
+     * {@code messages}, else a completions request. The route names the function, so {@code model} may be left out
+     * (and is taken as the function); the reply is one event, so {@code stream} must not be true.
+     */
+    public static CompletionCall event(JsonNode data, String function) {
+        ObjectNode root = object(data).deepCopy();
+        root.put("model", function);
+        CompletionCall call = root.has("messages") ? chat(root) : completion(root);
+        if (call.stream()) {
+            throw new InvalidInputException("'stream' must be false: an event gets one reply event, not a stream");
+        }
+        return call;
     }
 
     private static CompletionCall call(boolean chat, String model, JsonNode root, String prompt,
-            List<ChatMessage> messages, OptionalInt maxTokens) {
+            List<ChatMessage> messages, OptionalInt maxTokens, String maxTokensField) {
         OptionalDouble temperature = number(root, "temperature", 0, 2, true);
         OptionalDouble topP = number(root, "top_p", 0, 1, false);
         OptionalLong seed = seed(root);
@@ -104,7 +122,7 @@ public final class CompletionRequests {
         }
         GenerationRequest request = new GenerationRequest(prompt, messages, maxTokens, temperature, topP, seed, stop,
                 processors);
-        return new CompletionCall(chat, model, request, stream, includeUsage);
+        return new CompletionCall(chat, model, request, stream, includeUsage, maxTokensField);
     }
 
     private static JsonNode object(JsonNode body) {

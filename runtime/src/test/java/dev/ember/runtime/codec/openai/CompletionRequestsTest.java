@@ -9,6 +9,8 @@ import dev.ember.runtime.api.ChatMessage;
 import dev.ember.runtime.api.GenerationRequest;
 import dev.ember.runtime.api.InvalidInputException;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.api.Test;
@@ -165,5 +167,51 @@ class CompletionRequestsTest {
         assertThatThrownBy(() -> CompletionRequests.completion(node)).hasMessageNotContaining("SECRET");
         JsonNode role = json("{\"model\": \"m\", \"messages\": [{\"role\": \"SECRET\", \"content\": \"a\"}]}");
         assertThatThrownBy(() -> CompletionRequests.chat(role)).hasMessageNotContaining("SECRET");
+    }
+
+    @Test
+    void anEventsDataIsAChatOrACompletionRequestForTheRoutedFunction() throws Exception {
+        CompletionCall chat = CompletionRequests.event(json("{\"model\": \"other\", \"messages\": [{\"role\":"
+                + " \"user\", \"content\": \"hi\"}], \"max_tokens\": 3}"), "gen");
+        assertThat(chat.chat()).isTrue();
+        assertThat(chat.model()).isEqualTo("gen");
+        assertThat(chat.request().maxTokens()).hasValue(3);
+        CompletionCall completion = CompletionRequests.event(json("{\"prompt\": \"Once\"}"), "gen");
+        assertThat(completion.chat()).isFalse();
+        assertThat(completion.model()).isEqualTo("gen");
+        assertThat(completion.request().prompt()).isEqualTo("Once");
+        JsonNode stream = json("{\"prompt\": \"Once\", \"stream\": true}");
+        assertThatThrownBy(() -> CompletionRequests.event(stream, "gen")).isInstanceOf(InvalidInputException.class)
+                .hasMessageStartingWith("'stream'");
+        JsonNode neither = json("{\"input\": \"x\"}");
+        assertThatThrownBy(() -> CompletionRequests.event(neither, "gen")).hasMessageStartingWith("'prompt'");
+    }
+
+    @Test
+    void anEngineRefusalOfMaxTokensNamesTheFieldTheClientSent() throws Exception {
+        // the engine's own message, as GeneratorModel words it: it knows the limit only as max_tokens
+        InvalidInputException engine = new InvalidInputException("'max_tokens': must be at most the model's context"
+                + " of 64 tokens");
+        CompletionCall newer = CompletionRequests.chat(json("{\"model\": \"c\", \"messages\": [{\"role\": \"user\","
+                + " \"content\": \"x\"}], \"max_tokens\": 3, \"max_completion_tokens\": 100}"));
+        assertThat(newer.maxTokensField()).isEqualTo("max_completion_tokens");
+        Throwable renamed = newer.asSent(new CompletionException(engine));
+        assertThat(renamed).isInstanceOf(InvalidInputException.class)
+                .hasMessage("'max_completion_tokens': must be at most the model's context of 64 tokens");
+        assertThat(OpenAiErrors.param(400, renamed.getMessage())).isEqualTo("max_completion_tokens");
+        // the failed admission future answers with the renamed refusal
+        assertThatThrownBy(() -> newer.asSent(CompletableFuture.failedFuture(engine)).join())
+                .hasCauseInstanceOf(InvalidInputException.class)
+                .hasRootCauseMessage("'max_completion_tokens': must be at most the model's context of 64 tokens");
+        // other refusals, and requests that sent max_tokens, keep the engine's words
+        InvalidInputException other = new InvalidInputException("'temperature': must be between 0 and 2");
+        assertThat(newer.asSent(other)).isSameAs(other);
+        CompletionCall older = CompletionRequests.chat(json("{\"model\": \"c\", \"messages\": [{\"role\": \"user\","
+                + " \"content\": \"x\"}], \"max_tokens\": 100}"));
+        assertThat(older.maxTokensField()).isEqualTo("max_tokens");
+        assertThat(older.asSent(engine)).isSameAs(engine);
+        CompletionCall completion = CompletionRequests.completion(json("{\"model\": \"m\", \"prompt\": \"a\"}"));
+        assertThat(completion.maxTokensField()).isEqualTo("max_tokens");
+        assertThat(completion.asSent(engine)).isSameAs(engine);
     }
 }
