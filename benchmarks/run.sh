@@ -58,46 +58,18 @@ if $build || [[ ! -f "$app" || ! -f "$diy_app" || ! -f "$classpath_file" || ! -d
   mvn -B ${MVN_ARGS:-} -DskipTests package -pl functions,benchmarks,benchmarks/diy-peer -am
 fi
 
-busy_java() {
-  ps -eo pcpu=,args= | awk '$1 > 20' | grep -E 'java|mvn' | grep -v -E 'grep|awk' || true
-}
-
-quiet_note=""
-if [[ "$wait_quiet" -gt 0 ]]; then
-  waited=0
-  while [[ -n "$(busy_java)" && $waited -lt $((wait_quiet * 60)) ]]; do
-    echo "[bench] waiting for a quiet machine ($((waited / 60)) of $wait_quiet min); busy:"
-    busy_java | cut -c1-120
-    sleep 30
-    waited=$((waited + 30))
-  done
-  if [[ -z "$(busy_java)" ]]; then
-    quiet_note="waited $((waited / 60)) min $((waited % 60)) s for no other busy java/mvn process"
-  else
-    quiet_note="gave up waiting for a quiet machine after $wait_quiet min"
-  fi
-fi
+source benchmarks/common.sh
+wait_quiet "$wait_quiet"
 
 # snapshots of the packaged apps and of the reactor's jars on the benchmark's classpath, so that a rebuild during
 # the run cannot change what is measured (the AOT build is not copied: its cache is tied to its classpath's paths)
 snapshot=benchmarks/target/quarkus-app
-rm -rf "$snapshot" benchmarks/target/diy-app benchmarks/target/bench-lib
+rm -rf "$snapshot" benchmarks/target/diy-app
 cp -r functions/target/quarkus-app "$snapshot"
 app="$snapshot/quarkus-run.jar"
 cp -r benchmarks/diy-peer/target/quarkus-app benchmarks/target/diy-app
 diy_app=benchmarks/target/diy-app/quarkus-run.jar
-mkdir -p benchmarks/target/bench-lib
-classpath=""
-# (the file has no final newline, so read reports end of file after filling the array)
-IFS=: read -r -a entries < "$classpath_file" || [[ ${#entries[@]} -gt 0 ]]
-for entry in "${entries[@]}"; do
-  if [[ "$entry" == "$PWD"/* ]]; then
-    cp "$entry" benchmarks/target/bench-lib/
-    entry="$PWD/benchmarks/target/bench-lib/$(basename "$entry")"
-  fi
-  classpath="${classpath:+$classpath:}$entry"
-done
-cp -r benchmarks/target/classes benchmarks/target/bench-lib/classes
+snapshot_classpath "$classpath_file" benchmarks/target/bench-lib
 
 aot_args=()
 if [[ -n "$aot_command" ]]; then

@@ -77,6 +77,11 @@ final class EmberProcess implements AutoCloseable {
         return new EmberProcess(process, startedAt, port, log, token);
     }
 
+    /** Time since the process was spawned. */
+    Duration sinceStart() {
+        return Duration.ofNanos(System.nanoTime() - startedAt);
+    }
+
     long pid() {
         return process.pid();
     }

@@ -97,6 +97,11 @@ final class Harness {
         return EmberProcess.start(EmberProcess.jarCommand(diyApp), null, name, Map.of(), logs, null);
     }
 
+    /** The experiment's options ({@code --set}), which every Ember process gets. */
+    Map<String, String> extra() {
+        return Map.copyOf(extra);
+    }
+
     private Map<String, String> withExtra(Map<String, String> properties) {
         Map<String, String> all = new LinkedHashMap<>(properties);
         all.putAll(extra);

@@ -65,7 +65,10 @@ public final class Main {
             markdown = markdown.replaceFirst("\n\n", "\n\n**Experiment**: every Ember process ran with " + extra
                     + " added (the DIY endpoint as packaged).\n\n");
         }
-        Report.write(out, markdown);
+        // the generation block is benchmarks/generate.sh's: a full run keeps it
+        String previous = Files.isRegularFile(out) ? Files.readString(out) : "";
+        String generation = GenerationReport.blockOf(previous);
+        Report.write(out, generation.isEmpty() ? markdown : GenerationReport.splice(markdown, generation));
         System.out.println();
         System.out.print(Report.console(sections));
         System.out.println();
@@ -196,7 +199,7 @@ public final class Main {
     }
 
     /** {@code k=v,k2=v2} as a map. */
-    private static Map<String, String> properties(String list) {
+    static Map<String, String> properties(String list) {
         Map<String, String> properties = new LinkedHashMap<>();
         for (String pair : list.split(",")) {
             if (pair.isBlank()) {
@@ -211,7 +214,7 @@ public final class Main {
         return properties;
     }
 
-    private static String quietNote(String note, List<String> busyAtStart, List<String> busyAtEnd) {
+    static String quietNote(String note, List<String> busyAtStart, List<String> busyAtEnd) {
         StringBuilder quiet = new StringBuilder();
         if (note != null && !note.isBlank()) {
             quiet.append(note.strip()).append("; ");
@@ -222,7 +225,7 @@ public final class Main {
         return quiet.toString();
     }
 
-    private static Map<String, String> options(String[] args) {
+    static Map<String, String> options(String[] args) {
         Map<String, String> options = new HashMap<>();
         for (int i = 0; i < args.length; i++) {
             if (args[i].equals("--quick")) {

@@ -90,8 +90,8 @@ public final class Report {
         md.append("Written by `").append(run.command()).append("` on ").append(run.started())
                 .append("; the next run rewrites this file. The scenarios are in `benchmarks/src/main/java/dev/ember/benchmarks/`, ")
                 .append("the do-it-yourself (DIY) endpoint they compare Ember with in `benchmarks/diy-peer/`. Every ratio ")
-                .append("is between figures of this one run. Only embedding is measured: the generator models are not ")
-                .append("involved.\n\n");
+                .append("is between figures of this one run. These scenarios measure embedding; ")
+                .append("generation has its own section at the end, written by `benchmarks/generate.sh`.\n\n");
 
         md.append("## Machine\n\n");
         md.append(table(List.of("", ""), List.of(
@@ -236,7 +236,7 @@ public final class Report {
         return s + " ".repeat(width - s.length());
     }
 
-    private static String table(List<String> header, List<List<String>> rows) {
+    static String table(List<String> header, List<List<String>> rows) {
         StringBuilder md = new StringBuilder();
         md.append("| ").append(String.join(" | ", header)).append(" |\n");
         md.append("|").append("---|".repeat(header.size())).append('\n');
