@@ -31,8 +31,8 @@ import java.util.Set;
  * with {@code past_key_values.{l}.key|value} in, {@code logits} and {@code present.{l}.key|value} out) straight on
  * ONNX Runtime, as a user would write it: one prompt pass over an empty past, then one run per new token with the
  * previous run's {@code present} tensors fed back as the past (no copy through the Java heap), argmax of the last
- * position's logits. Session options as Ember's defaults: intra-op threads from Ember's {@link ThreadBudget} for
- * this machine's CPUs, one inter-op thread, sequential, all graph optimisations, spinning off (an experiment's
+ * position's logits. Session options as Ember's defaults: intra-op threads as Ember's {@link ThreadBudget} gives a generator
+ * on this machine's CPUs, one inter-op thread, sequential, all graph optimisations, spinning off (an experiment's
  * thread and spinning options apply to both).
  */
 final class RawGreedyLoop implements AutoCloseable {
@@ -104,8 +104,8 @@ final class RawGreedyLoop implements AutoCloseable {
      * CPUs and whatever of {@code ember.functions.gpt2.concurrency} and {@code ember.onnx.intra-op-threads} is set.
      */
     static int emberIntraOpThreads(Map<String, String> ember) {
-        return ThreadBudget.of(Runtime.getRuntime().availableProcessors(),
-                optionalInt(ember.get("ember.functions." + TextGeneration.FUNCTION + ".concurrency")),
+        // what Ember gives a generator's session: every CPU unless ember.onnx.intra-op-threads is set
+        return ThreadBudget.ofGenerator(Runtime.getRuntime().availableProcessors(),
                 optionalInt(ember.get("ember.onnx.intra-op-threads"))).intraOpThreads();
     }
 
