@@ -146,18 +146,9 @@ final class RawGreedyLoop implements AutoCloseable {
                 try (OnnxTensor idsTensor = tensor(ids, seq);
                      OnnxTensor maskTensor = tensor(mask, mask.length);
                      OnnxTensor positionTensor = positionIds ? tensor(positions, seq) : null) {
-                    Map<String, OnnxTensor> feed = new HashMap<>();
-                    feed.put("input_ids", idsTensor);
-                    feed.put("attention_mask", maskTensor);
-                    if (positionIds) {
-                        feed.put("position_ids", positionTensor);
-                    }
-                    for (int i = 0; i < layers; i++) {
-                        feed.put(past(i, "key"), previous == null ? emptyPast.get(2 * i) : present(previous, i, "key"));
-                        feed.put(past(i, "value"), previous == null ? emptyPast.get(2 * i + 1)
-                                : present(previous, i, "value"));
-                    }
-                    result = session.run(feed, outputs);
+                    OrtSession.Result last = previous;
+                    result = session.run(feed(idsTensor, maskTensor, positionTensor, last == null ? emptyPast::get
+                            : n -> present(last, n / 2, n % 2 == 0 ? "key" : "value")), outputs);
                 }
                 if (previous != null) {
                     previous.close();
@@ -207,16 +198,7 @@ final class RawGreedyLoop implements AutoCloseable {
                 try (OnnxTensor idsTensor = tensor(ids, rows, 1);
                      OnnxTensor maskTensor = tensor(mask, rows, past + 1);
                      OnnxTensor positionTensor = positionIds ? tensor(positions, rows, 1) : null) {
-                    Map<String, OnnxTensor> feed = new HashMap<>();
-                    feed.put("input_ids", idsTensor);
-                    feed.put("attention_mask", maskTensor);
-                    if (positionIds) {
-                        feed.put("position_ids", positionTensor);
-                    }
-                    for (int i = 0; i < layers; i++) {
-                        feed.put(past(i, "key"), pasts.get(2 * i));
-                        feed.put(past(i, "value"), pasts.get(2 * i + 1));
-                    }
+                    Map<String, OnnxTensor> feed = feed(idsTensor, maskTensor, positionTensor, pasts::get);
                     long start = System.nanoTime();
                     try (OrtSession.Result result = session.run(feed, outputs)) {
                         argmaxLast((OnnxTensor) result.get("logits").orElseThrow());
@@ -230,6 +212,22 @@ final class RawGreedyLoop implements AutoCloseable {
         } finally {
             pasts.forEach(OnnxTensor::close);
         }
+    }
+
+    /** The inputs of one run; {@code past} gives past tensor n = 2 x layer (key) or 2 x layer + 1 (value). */
+    private Map<String, OnnxTensor> feed(OnnxTensor ids, OnnxTensor mask, OnnxTensor positions,
+            java.util.function.IntFunction<OnnxTensor> past) {
+        Map<String, OnnxTensor> feed = new HashMap<>();
+        feed.put("input_ids", ids);
+        feed.put("attention_mask", mask);
+        if (positionIds) {
+            feed.put("position_ids", positions);
+        }
+        for (int i = 0; i < layers; i++) {
+            feed.put(past(i, "key"), past.apply(2 * i));
+            feed.put(past(i, "value"), past.apply(2 * i + 1));
+        }
+        return feed;
     }
 
     private static OnnxTensor present(OrtSession.Result result, int layer, String kind) {
