@@ -104,8 +104,14 @@ final class GenerationRun {
                     }
                 }
                 singleAfter = ember.client.metrics();
+                // the model's own cost of one decode step, without a scheduler: one row over the mean past of a
+                // stream, 16 rows over the longest (a running batch is left-padded to its longest row)
+                int promptLength = choice.ids().length;
+                double step1 = loop.stepMillis(1, promptLength + scale.maxTokens / 2, 8);
+                double step16 = loop.stepMillis(16, promptLength + scale.maxTokens, 8);
+                Harness.log("raw decode step: %.1f ms for 1 row, %.1f ms for 16 rows", step1, step16);
                 raw = new TextGeneration.Raw(prompt, choice.ids(), choice.text(), loop.intraOpThreads(), runs,
-                        choice.skipped());
+                        choice.skipped(), step1, step16);
                 loopOpen = false;
                 loop.close();
                 Harness.log("raw loop (%d intra-op threads): %.1f tokens/s; Ember %.1f tokens/s",

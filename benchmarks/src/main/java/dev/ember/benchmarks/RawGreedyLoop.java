@@ -146,18 +146,9 @@ final class RawGreedyLoop implements AutoCloseable {
                 try (OnnxTensor idsTensor = tensor(ids, seq);
                      OnnxTensor maskTensor = tensor(mask, mask.length);
                      OnnxTensor positionTensor = positionIds ? tensor(positions, seq) : null) {
-                    Map<String, OnnxTensor> feed = new HashMap<>();
-                    feed.put("input_ids", idsTensor);
-                    feed.put("attention_mask", maskTensor);
-                    if (positionIds) {
-                        feed.put("position_ids", positionTensor);
-                    }
-                    for (int i = 0; i < layers; i++) {
-                        feed.put(past(i, "key"), previous == null ? emptyPast.get(2 * i) : present(previous, i, "key"));
-                        feed.put(past(i, "value"), previous == null ? emptyPast.get(2 * i + 1)
-                                : present(previous, i, "value"));
-                    }
-                    result = session.run(feed, outputs);
+                    OrtSession.Result last = previous;
+                    result = session.run(feed(idsTensor, maskTensor, positionTensor, last == null ? emptyPast::get
+                            : n -> present(last, n / 2, n % 2 == 0 ? "key" : "value")), outputs);
                 }
                 if (previous != null) {
                     previous.close();
@@ -184,6 +175,61 @@ final class RawGreedyLoop implements AutoCloseable {
         return new Run(tokens.stream().mapToLong(Long::longValue).toArray(), start, first, end);
     }
 
+    /**
+     * Median milliseconds of one decode step of {@code rows} rows over a past of {@code past} columns (zeros: the
+     * cost does not depend on the values), {@code repeats} runs after one warm-up: what the model itself costs per
+     * step at that batch size, without any scheduler around it.
+     */
+    double stepMillis(int rows, int past, int repeats) throws OrtException {
+        List<OnnxTensor> pasts = new ArrayList<>();
+        try {
+            for (int i = 0; i < layers * 2; i++) {
+                FloatBuffer zeros = ByteBuffer.allocateDirect(rows * kvHeads * past * headDim * Float.BYTES)
+                        .order(ByteOrder.nativeOrder()).asFloatBuffer();
+                pasts.add(OnnxTensor.createTensor(env, zeros, new long[] {rows, kvHeads, past, headDim}));
+            }
+            long[] ids = new long[rows];
+            long[] mask = new long[rows * (past + 1)];
+            java.util.Arrays.fill(mask, 1);
+            long[] positions = new long[rows];
+            java.util.Arrays.fill(positions, past);
+            List<Double> times = new ArrayList<>();
+            for (int r = 0; r <= repeats; r++) {
+                try (OnnxTensor idsTensor = tensor(ids, rows, 1);
+                     OnnxTensor maskTensor = tensor(mask, rows, past + 1);
+                     OnnxTensor positionTensor = positionIds ? tensor(positions, rows, 1) : null) {
+                    Map<String, OnnxTensor> feed = feed(idsTensor, maskTensor, positionTensor, pasts::get);
+                    long start = System.nanoTime();
+                    try (OrtSession.Result result = session.run(feed, outputs)) {
+                        argmaxLast((OnnxTensor) result.get("logits").orElseThrow());
+                    }
+                    if (r > 0) {
+                        times.add((System.nanoTime() - start) / 1e6);
+                    }
+                }
+            }
+            return new Samples(times).median();
+        } finally {
+            pasts.forEach(OnnxTensor::close);
+        }
+    }
+
+    /** The inputs of one run; {@code past} gives past tensor n = 2 x layer (key) or 2 x layer + 1 (value). */
+    private Map<String, OnnxTensor> feed(OnnxTensor ids, OnnxTensor mask, OnnxTensor positions,
+            java.util.function.IntFunction<OnnxTensor> past) {
+        Map<String, OnnxTensor> feed = new HashMap<>();
+        feed.put("input_ids", ids);
+        feed.put("attention_mask", mask);
+        if (positionIds) {
+            feed.put("position_ids", positions);
+        }
+        for (int i = 0; i < layers; i++) {
+            feed.put(past(i, "key"), past.apply(2 * i));
+            feed.put(past(i, "value"), past.apply(2 * i + 1));
+        }
+        return feed;
+    }
+
     private static OnnxTensor present(OrtSession.Result result, int layer, String kind) {
         OnnxValue value = result.get(present(layer, kind)).orElseThrow();
         return (OnnxTensor) value;
@@ -208,10 +254,14 @@ final class RawGreedyLoop implements AutoCloseable {
     }
 
     private OnnxTensor tensor(long[] values, int columns) throws OrtException {
+        return tensor(values, 1, columns);
+    }
+
+    private OnnxTensor tensor(long[] values, int rows, int columns) throws OrtException {
         LongBuffer b = ByteBuffer.allocateDirect(values.length * Long.BYTES).order(ByteOrder.nativeOrder())
                 .asLongBuffer();
         b.put(values).rewind();
-        return OnnxTensor.createTensor(env, b, new long[] {1, columns});
+        return OnnxTensor.createTensor(env, b, new long[] {rows, columns});
     }
 
     private static String past(int layer, String kind) {

@@ -128,7 +128,7 @@ final class TextGeneration {
 
     /** The raw loop's figures and the prompt it chose. */
     record Raw(String prompt, long[] promptIds, String text, int intraOpThreads, List<RawGreedyLoop.Run> runs,
-            List<String> skippedPrompts) {
+            List<String> skippedPrompts, double step1Millis, double step16Millis) {
 
         double tokensPerSecond() {
             return new Samples(runs.stream().map(RawGreedyLoop.Run::tokensPerSecond).toList()).median();
