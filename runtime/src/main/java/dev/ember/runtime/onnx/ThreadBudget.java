@@ -59,8 +59,8 @@ public record ThreadBudget(int cpus, int concurrency, int intraOpThreads, String
     /**
      * The decision for a generator: its engine runs one model run at a time (a prompt chunk or a decode step of the
      * whole batch), so one run gets every CPU unless {@code ember.onnx.intra-op-threads} is set. Measured on 2 cores
-     * with a GPT-2-small-shaped decoder: 16 streams gave 3.5x one stream's tokens/s with 1 intra-op thread, 5.0x
-     * with 2 (BENCHMARKS.md, Generation).
+     * with a GPT-2-small-shaped decoder: one stream 29.8 tokens/s on 2 intra-op threads against 23.4 on 1, 16
+     * streams 112.1 against 84.3 (BENCHMARKS.md, Generation).
      */
     public static ThreadBudget ofGenerator(int cpus, OptionalInt intraOpThreads) {
         if (cpus < 1) {
